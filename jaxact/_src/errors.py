@@ -1,0 +1,31 @@
+"""The one helper that validates arguments and formats every error message.
+
+Messages follow one format, stating the rule and what was received::
+
+    jaxact.maxout: num_pieces must divide x.shape[-1] = 10; got 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+
+def fail(fn: str, arg: str, expected: str, got: Any, error: type[Exception] = ValueError):
+  """Raises ``error`` with the house message for ``fn``'s argument ``arg``."""
+  raise error(f"jaxact.{fn}: {arg} must {expected}; got {got}.")
+
+
+def check(ok: bool, fn: str, arg: str, expected: str, got: Any) -> None:
+  """Raises ValueError in the house format unless ``ok``."""
+  if not ok:
+    fail(fn, arg, expected, got)
+
+
+def concrete(value: Any) -> np.ndarray | None:
+  """The value as a NumPy array when it is known at trace time, else None."""
+  if isinstance(value, jax.core.Tracer):
+    return None
+  return np.asarray(value)

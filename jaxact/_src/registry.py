@@ -1,0 +1,71 @@
+"""Lookup by name: :func:`get` and :func:`available`."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from jaxact._src import errors
+
+_NOT_ACTIVATIONS = frozenset({"get", "available"})
+
+
+def _functions() -> dict[str, Callable[..., Any]]:
+  import jaxact  # the public names are the registry: nothing to keep in sync
+
+  return {name: getattr(jaxact, name) for name in jaxact.__all__
+          if name not in _NOT_ACTIVATIONS}
+
+
+def available() -> list[str]:
+  """The names of every activation in jaxact, sorted.
+
+  Example:
+    >>> import jaxact
+    >>> "gelu" in jaxact.available()
+    True
+  """
+  return sorted(_functions())
+
+
+def get(fn: str | Callable[..., Any], **params: Any) -> Callable[..., Any]:
+  """The activation called ``fn``, with ``params`` bound as keyword arguments.
+
+  Args:
+    fn: an activation's name (see :func:`available`), or a callable, which is
+      returned unchanged (with ``params`` bound, if any).
+    **params: keyword arguments to bind, such as ``alpha=0.5`` for ``elu``.
+
+  Returns:
+    A callable ``f(x)``.
+
+  Raises:
+    ValueError: for an unknown name (the message lists the closest names).
+    TypeError: for a parameter the activation does not take.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> f = jaxact.get("leaky_relu", negative_slope=0.2)
+    >>> f(jnp.array([-1.0, 1.0]))
+    Array([-0.2,  1. ], dtype=float32)
+  """
+  if callable(fn):
+    return functools.partial(fn, **params) if params else fn
+  functions = _functions()
+  if not isinstance(fn, str) or fn not in functions:
+    close = difflib.get_close_matches(str(fn), functions, n=5, cutoff=0.5)
+    hint = f" (closest: {', '.join(close)})" if close else ""
+    errors.fail("get", "fn", "be a callable or one of jaxact.available()",
+                f"{fn!r}{hint}")
+  function = functions[fn]
+  if not params:
+    return function
+  accepted = list(inspect.signature(function).parameters)[1:]
+  unknown = sorted(set(params) - set(accepted))
+  if unknown:
+    errors.fail("get", "params", f"be parameters of jaxact.{fn} ({', '.join(accepted)})",
+                ", ".join(unknown), TypeError)
+  return functools.partial(function, **params)

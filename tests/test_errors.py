@@ -1,0 +1,117 @@
+"""Bad inputs and arguments raise clear errors naming the function and the argument."""
+
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxact
+from tests.cases import ELEMENTWISE, VECTOR, ids
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE + VECTOR, ids=ids(ELEMENTWISE + VECTOR))
+def test_complex_input_is_a_type_error_naming_the_function(case):
+  with pytest.raises(TypeError, match=rf"^jaxact\.{case.name}: x must be a real"):
+    case.fn(jnp.ones((2, 12), jnp.complex64))
+
+
+@pytest.mark.parametrize("case", [c for c in ELEMENTWISE if c.learnable],
+                         ids=ids([c for c in ELEMENTWISE if c.learnable]))
+def test_complex_parameter_is_a_type_error_naming_it(case):
+  param = case.learnable[0]
+  with pytest.raises(TypeError, match=rf"^jaxact\.{case.name}: {param} must be a real"):
+    case.with_params(**{param: jnp.ones((), jnp.complex64)})(jnp.ones(3))
+
+
+@pytest.mark.parametrize(("slope", "axis", "message"), [
+  (np.ones((2, 3)), -1, "negative_slope must be a scalar or a 1-D array; got shape (2, 3)."),
+  (np.ones(4), -1, "negative_slope must have length 1 or x.shape[-1] = 3; got length 4."),
+  (np.ones(4), 1, "negative_slope must have length 1 or x.shape[1] = 3; got length 4."),
+  (np.ones(3), 2, "axis must be in [-2, 2) for x of shape (5, 3); got 2."),
+])
+def test_prelu_slope_shape_errors(slope, axis, message):
+  with pytest.raises(ValueError, match="^" + re.escape("jaxact.prelu: " + message) + "$"):
+    jaxact.prelu(jnp.ones((5, 3)), slope, axis=axis)
+
+
+def test_prelu_per_channel_along_axis():
+  x = -jnp.ones((2, 3, 4))
+  slopes = jnp.array([0.1, 0.2, 0.3])
+  y = jaxact.prelu(x, slopes, axis=1)
+  np.testing.assert_allclose(y[0, :, 0], -slopes)
+  grad = jax.grad(lambda s: jnp.sum(jaxact.prelu(x, s, axis=1)))(slopes)
+  np.testing.assert_allclose(grad, [-8.0, -8.0, -8.0])
+  assert jaxact.prelu(x, jnp.array([0.5])).shape == x.shape
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+  ({"num_pieces": 3}, "num_pieces must divide x.shape[-1] = 10; got 3."),
+  ({"num_pieces": 0}, "num_pieces must be a positive int; got 0."),
+  ({"num_pieces": -2}, "num_pieces must be a positive int; got -2."),
+  ({"num_pieces": 2.0}, "num_pieces must be a positive int; got 2.0."),
+  ({"num_pieces": True}, "num_pieces must be a positive int; got True."),
+  ({"num_pieces": 2, "axis": 2}, "axis must be in [-2, 2) for an input of rank 2; got 2."),
+  ({"num_pieces": 2, "axis": "0"}, "axis must be an int; got '0'."),
+])
+def test_maxout_argument_errors(kwargs, message):
+  with pytest.raises(ValueError, match="^" + re.escape("jaxact.maxout: " + message) + "$"):
+    jaxact.maxout(jnp.ones((4, 10)), **kwargs)
+
+
+def test_maxout_of_a_scalar():
+  with pytest.raises(ValueError, match=r"^jaxact\.maxout: x must have at least one axis"):
+    jaxact.maxout(jnp.float32(1.0), num_pieces=1)
+
+
+@pytest.mark.parametrize("approximate", ["yes", 1, None, np.bool_(True)])
+def test_gelu_approximate_must_be_a_bool(approximate):
+  with pytest.raises(ValueError, match=r"^jaxact\.gelu: approximate must be a Python bool"):
+    jaxact.gelu(jnp.ones(3), approximate=approximate)
+
+
+def test_get_unknown_name_lists_the_closest():
+  with pytest.raises(ValueError, match=r"^jaxact\.get: fn must be .*got 'reluu' \(closest: relu"):
+    jaxact.get("reluu")
+  with pytest.raises(ValueError, match=r"^jaxact\.get: fn must be"):
+    jaxact.get("definitely_not_an_activation")
+
+
+def test_get_unknown_parameter():
+  with pytest.raises(TypeError, match=r"^jaxact\.get: params must be parameters of "
+                                      r"jaxact\.elu \(alpha\); got beta\.$"):
+    jaxact.get("elu", beta=2.0)
+
+
+def test_get_and_available():
+  assert jaxact.get("relu") is jaxact.relu
+  assert jaxact.get(jaxact.relu) is jaxact.relu
+
+  def mine(x):
+    return x
+
+  assert jaxact.get(mine) is mine
+  f = jaxact.get("elu", alpha=0.5)
+  np.testing.assert_allclose(f(jnp.array([-1.0])), jaxact.elu(jnp.array([-1.0]), alpha=0.5))
+  names = jaxact.available()
+  assert names == sorted(names) and "get" not in names and "available" not in names
+  for name in names:
+    assert jaxact.get(name) is getattr(jaxact, name)
+
+
+def test_every_activation_has_a_row_in_the_table():
+  covered = {c.name for c in ELEMENTWISE + VECTOR}
+  missing = sorted(set(jaxact.available()) - covered)
+  assert not missing, f"activations without a row in tests/cases.py: {missing}"
+
+
+def test_import_jaxact_does_not_import_flax():
+  import subprocess
+  import sys
+
+  code = "import sys, jaxact; print(any(m == 'flax' or m.startswith('flax.') for m in sys.modules))"
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+  assert out.stdout.strip() == "False"

@@ -1,0 +1,137 @@
+"""Every row under jit, vmap, grad, jvp, jacfwd, jacrev, hessian and checkpoint: the
+transforms agree with each other, keep dtype and shape, and do not retrace."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tests import accuracy
+from tests.cases import ELEMENTWISE, VECTOR, ids
+
+POINTS = np.array([-30.0, -7.5, -2.0, -1.0, -0.3, -1e-3, 1e-3, 0.3, 1.0, 2.0, 7.5, 30.0],
+                  np.float32)
+
+
+def close(a, b, what, rtol=2e-6, conditioning=None):
+  """a == b to rtol, plus a backward-stable allowance 16 eps |x q'(x)| where given."""
+  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+  allowed = rtol * np.abs(b) + 1e-30
+  if conditioning is not None:
+    allowed = allowed + 16 * 2.0**-23 * np.abs(conditioning)
+  assert np.all(np.abs(a - b) <= allowed), f"{what}: {a} != {b}"
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
+def test_first_derivatives_agree(case):
+  f = case.fn
+  x = jnp.asarray(POINTS)
+  x64 = POINTS.astype(np.float64)
+  value_conditioning = x64 * accuracy.slope(case.ref, x64)
+  eager = f(x)
+  close(jax.jit(f)(x), eager, f"{case.id}: jit vs eager", conditioning=value_conditioning)
+  close(jax.vmap(f)(x), eager, f"{case.id}: vmap vs eager", conditioning=value_conditioning)
+  grads = jax.vmap(jax.grad(f))(x)
+  close(jax.jit(jax.vmap(jax.grad(f)))(x), grads, f"{case.id}: jit(vmap(grad))",
+        conditioning=x64 * accuracy.slope(case.ref_grad, x64))
+  close(jax.jvp(f, (x,), (jnp.ones_like(x),))[1], grads, f"{case.id}: jvp vs grad")
+  close(jax.vjp(f, x)[1](jnp.ones_like(x))[0], grads, f"{case.id}: vjp vs grad")
+  close(jnp.diag(jax.jacfwd(f)(x)), grads, f"{case.id}: jacfwd vs grad")
+  close(jnp.diag(jax.jacrev(f)(x)), grads, f"{case.id}: jacrev vs grad")
+  close(jax.vmap(jax.grad(jax.checkpoint(f)))(x), grads, f"{case.id}: checkpoint")
+  close(grads, case.ref_grad(POINTS), f"{case.id}: grad vs reference", rtol=1e-5)
+  off_diagonal = jax.jacfwd(f)(x) * (1 - jnp.eye(x.size, dtype=x.dtype))
+  assert not np.any(np.asarray(off_diagonal)), f"{case.id}: elementwise Jacobian not diagonal"
+
+
+SMOOTH = [c for c in ELEMENTWISE if c.smooth]
+
+
+@pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))
+def test_second_derivatives_agree_and_match_reference(case):
+  f = case.fn
+  x = jnp.asarray(POINTS)
+  second = jax.vmap(jax.grad(jax.grad(f)))(x)
+  close(jax.vmap(jax.hessian(f))(x), second, f"{case.id}: hessian vs grad(grad)")
+  close(jax.vmap(jax.jacfwd(jax.jacrev(f)))(x), second, f"{case.id}: jacfwd(jacrev)")
+  close(jax.jvp(jax.grad(f), (x[0],), (jnp.ones_like(x[0]),))[1], second[0],
+        f"{case.id}: forward-over-reverse")
+  h = 2.0**-12 * np.maximum(np.abs(POINTS.astype(np.float64)), 1.0)
+  x64 = POINTS.astype(np.float64)
+  fd = (case.ref_grad(x64 + h) - case.ref_grad(x64 - h)) / (2 * h)
+  np.testing.assert_allclose(np.asarray(second), fd, rtol=1e-4, atol=1e-6,
+                             err_msg=f"{case.id}: second derivative vs reference")
+  extremes = jnp.asarray([-3e38, -1e20, -100.0, 100.0, 1e20, 3e38], jnp.float32)
+  assert np.all(np.isfinite(np.asarray(jax.vmap(jax.grad(jax.grad(f)))(extremes)))), (
+      f"{case.id}: non-finite second derivative at large |x|")
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32])
+def test_dtype_and_shape_preserved(case, dtype):
+  x = jnp.asarray(np.linspace(-3, 3, 24).reshape(2, 3, 4), dtype)
+  y = case.fn(x)
+  assert y.dtype == dtype and y.shape == x.shape
+  g = jax.grad(lambda x: jnp.sum(case.fn(x).astype(jnp.float32)))(x)
+  assert g.dtype == dtype and g.shape == x.shape
+  scalar = case.fn(jnp.asarray(1.5, dtype))
+  assert scalar.shape == () and scalar.dtype == dtype
+  assert case.fn(1.5).dtype == jnp.float32
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
+def test_float64_stays_float64(case):
+  with jax.enable_x64(True):
+    x = jnp.linspace(-3, 3, 7, dtype=jnp.float64)
+    assert case.fn(x).dtype == jnp.float64
+    assert jax.grad(lambda x: jnp.sum(case.fn(x)))(x).dtype == jnp.float64
+    assert case.fn(jnp.arange(3)).dtype == jnp.float64
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
+def test_no_retracing(case):
+  jitted = jax.jit(case.fn)
+  for seed in range(3):
+    jitted(jnp.asarray(np.random.default_rng(seed).normal(size=16), jnp.float32))
+  assert jitted._cache_size() == 1
+  grad = jax.jit(jax.grad(lambda x: jnp.sum(case.fn(x))))
+  for seed in range(3):
+    grad(jnp.asarray(np.random.default_rng(seed).normal(size=16), jnp.float32))
+  assert grad._cache_size() == 1
+
+
+@pytest.mark.parametrize("case", VECTOR, ids=ids(VECTOR))
+def test_vector_value_and_vjp_match_reference(case):
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=case.input_shape).astype(np.float32)
+  y, pullback = jax.vjp(case.fn, jnp.asarray(x))
+  ct = rng.normal(size=y.shape).astype(np.float32)
+  close(y, case.ref(x), f"{case.id}: value", rtol=1e-6)
+  close(pullback(jnp.asarray(ct))[0], case.ref_vjp(x, ct), f"{case.id}: vjp", rtol=1e-5)
+  close(jax.jit(case.fn)(x), y, f"{case.id}: jit")
+  jac_f = jax.jacfwd(case.fn)(jnp.asarray(x))
+  jac_r = jax.jacrev(case.fn)(jnp.asarray(x))
+  close(jac_f, jac_r, f"{case.id}: jacfwd vs jacrev")
+  batched = jax.vmap(case.fn)(jnp.stack([jnp.asarray(x)] * 2))
+  close(batched[1], y, f"{case.id}: vmap")
+
+
+@pytest.mark.parametrize("case", VECTOR, ids=ids(VECTOR))
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32])
+def test_vector_dtypes_and_limits(case, dtype):
+  x = np.random.default_rng(1).normal(size=case.input_shape)
+  x.flat[0], x.flat[1] = np.inf, -np.inf
+  y = case.fn(jnp.asarray(x, dtype))
+  assert y.dtype == dtype
+  with np.errstate(invalid="ignore"):
+    want = case.ref(x.astype(dtype).astype(np.float64))
+  err = accuracy.ulp_error(y, want, np.zeros_like(want), np.zeros_like(want), dtype)
+  assert np.all(err <= accuracy.BOUNDS[np.dtype(dtype)][0]), f"{case.id}: {np.max(err)} ULP"
+  nan = np.array(x)
+  nan.flat[2] = np.nan
+  y, pullback = jax.vjp(case.fn, jnp.asarray(nan, dtype))
+  assert np.isnan(np.asarray(y, np.float64)).any(), f"{case.id}: NaN input lost"
+  grad = np.asarray(pullback(jnp.ones_like(y))[0], np.float64)
+  assert np.isnan(grad).any(), f"{case.id}: NaN input gave no NaN derivative"
