@@ -101,8 +101,7 @@ class VectorCase:
 
 
 ELEMENTWISE: list[Case] = [
-  Case("sigmoid", jax_nn=jax.nn.sigmoid, torch="sigmoid"),
-  Case("tanh", jax_nn=jnp.tanh, torch="tanh"),
+  # Rectifiers
   Case("relu", kinks=(0.0,), smooth=False, jax_nn=jax.nn.relu, torch="relu"),
   Case("leaky_relu", kinks=(0.0,), smooth=False, learnable=("negative_slope",),
        jax_nn=jax.nn.leaky_relu, torch="leaky_relu"),
@@ -110,6 +109,8 @@ ELEMENTWISE: list[Case] = [
        learnable=("negative_slope",), jax_nn=jax.nn.leaky_relu, torch="leaky_relu"),
   Case("prelu", {"negative_slope": 0.25}, kinks=(0.0,), smooth=False,
        learnable=("negative_slope",)),
+  # Shrinkage
+  # Exponential linear units
   Case("elu", kinks=(0.0,), smooth=False, learnable=("alpha",), jax_nn=jax.nn.elu,
        torch="elu"),
   Case("elu", {"alpha": 0.5}, kinks=(0.0,), smooth=False, learnable=("alpha",),
@@ -117,8 +118,14 @@ ELEMENTWISE: list[Case] = [
   Case("elu", {"alpha": 3.0}, kinks=(0.0,), smooth=False, learnable=("alpha",),
        jax_nn=jax.nn.elu, torch="elu"),
   Case("selu", kinks=(0.0,), smooth=False, jax_nn=jax.nn.selu, torch="selu"),
+  # Sigmoidal
+  Case("sigmoid", jax_nn=jax.nn.sigmoid, torch="sigmoid"),
+  Case("tanh", jax_nn=jnp.tanh, torch="tanh"),
+  # Smooth rectifiers
+  # Self-gated
   Case("gelu", {"approximate": True}, jax_nn=jax.nn.gelu, torch="gelu"),
   Case("gelu", {"approximate": False}, jax_nn=jax.nn.gelu, torch="gelu"),
+  # Parametric
 ]
 
 VECTOR: list[VectorCase] = [
@@ -126,6 +133,8 @@ VECTOR: list[VectorCase] = [
   VectorCase("maxout", {"num_pieces": 2}),
   VectorCase("maxout", {"num_pieces": 3, "axis": 0}, input_shape=(6, 5)),
   VectorCase("maxout", {"num_pieces": 4}),
+  # Gated linear units
+  # Normalising
 ]
 
 
