@@ -1,0 +1,106 @@
+"""Speed of jaxact against jax.nn: jitted forward and backward, in one process.
+
+For every function jaxact shares with jax.nn: the jitted forward ``f(x)`` and the
+jitted backward ``vjp(f, x)[1](ct)`` with a fixed random cotangent (not the gradient of
+a sum, whose reduction dominates and swings between compiles on CPU), on 2^22 float32
+and bfloat16 elements. jaxact and jax.nn are interleaved A B B A so that drift in the
+machine's speed hits both; the median of the repetitions is reported as the ratio
+jaxact / jax.nn, beside an A/A ratio (jax.nn against itself) that shows the noise, and
+the ratio of jax.nn's time to a pure memory-bound op of the same size (x * 2), the
+roofline: near 1 memory-bound, far above it compute-bound.
+
+Usage::
+
+    python benchmarks/speed.py                # -> docs/_generated/speed.md
+    python benchmarks/speed.py --quick        # a smoke run (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import statistics
+import sys
+import tempfile
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from common import provenance, shared_cases, write_table
+
+
+def forward(fn):
+  return jax.jit(fn)
+
+
+def backward(fn):
+  def pullback(x, ct):
+    return jax.vjp(fn, x)[1](ct)[0]
+
+  return jax.jit(pullback)
+
+
+def timed(fn, *args) -> float:
+  start = time.perf_counter()
+  jax.block_until_ready(fn(*args))
+  return time.perf_counter() - start
+
+
+def abba(a, b, args, reps: int) -> tuple[float, float]:
+  """Median times of a and b, interleaved a b b a after a warm-up of each."""
+  for f in (a, b, a, b):
+    timed(f, *args)
+  ta, tb = [], []
+  for _ in range(reps):
+    ta.append(timed(a, *args))
+    tb.append(timed(b, *args))
+    tb.append(timed(b, *args))
+    ta.append(timed(a, *args))
+  return statistics.median(ta), statistics.median(tb)
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--quick", action="store_true")
+  parser.add_argument("--reps", type=int, default=15)
+  parser.add_argument("--log2n", type=int, default=22)
+  args = parser.parse_args()
+  n = 2**(12 if args.quick else args.log2n)
+  reps = 2 if args.quick else args.reps
+  cases = shared_cases()[:2] if args.quick else shared_cases()
+  rng = np.random.default_rng(0)
+  rows, ratios = [], {"forward": [], "backward": []}
+  for dtype in (jnp.float32, jnp.bfloat16):
+    x = jnp.asarray(rng.normal(scale=3.0, size=n), dtype)
+    ct = jnp.asarray(rng.normal(size=n), dtype)
+    memory_bound = jax.jit(lambda x: x * 2)
+    for case in cases:
+      ours, theirs = case.fn, case.baseline
+      cells = [f"`{case.id}`", jnp.dtype(dtype).name]
+      for kind, make, fargs in (("forward", forward, (x,)), ("backward", backward, (x, ct))):
+        t_ours, t_theirs = abba(make(ours), make(theirs), fargs, reps)
+        t_a, t_a2 = abba(make(theirs), make(theirs), fargs, reps)
+        t_mem = abba(memory_bound, memory_bound, (x,), reps)[0]
+        ratios[kind].append(t_ours / t_theirs)
+        cells += [f"{t_ours / t_theirs:.2f}", f"{t_a / t_a2:.2f}", f"{t_theirs / t_mem:.1f}",
+                  f"{t_ours * 1e3:.2f}"]
+      rows.append(cells)
+      print(" | ".join(cells), flush=True)
+  header = ["function", "dtype", "fwd ratio", "fwd A/A", "fwd jax.nn roofline",
+            "fwd ms", "bwd ratio", "bwd A/A", "bwd jax.nn roofline", "bwd ms"]
+  summary = [f"median forward ratio {statistics.median(ratios['forward']):.2f} "
+             f"(max {max(ratios['forward']):.2f}); median backward ratio "
+             f"{statistics.median(ratios['backward']):.2f} (max {max(ratios['backward']):.2f})"]
+  command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
+  preamble = ["Ratio = jaxact time / jax.nn time (median of ABBA-interleaved runs, "
+              f"{n} elements); A/A = jax.nn against itself (the noise); roofline = "
+              "jax.nn time / time of `x * 2` on the same array.", "",
+              provenance(command), "", summary[0]]
+  out = write_table("speed", preamble, header, rows,
+                    out=pathlib.Path(tempfile.mkdtemp()) / "speed.md" if args.quick else None)
+  print(summary[0], f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+  sys.exit(main())
