@@ -121,3 +121,209 @@ def tanh(x: ArrayLike) -> jax.Array:
     :func:`sigmoid`, :func:`hard_tanh`.
   """
   return _tanh(x)
+
+
+def _log_sigmoid_forward(x):
+  # -softplus(-x) = min(x, 0) - log1p(e^-|x|): no overflow, and no cancellation for
+  # x >> 0, where the result is -e^-x (1 + e^-x would round to 1 and log give 0).
+  return jnp.minimum(x, 0) - jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+def _log_sigmoid_derivative(x, y):
+  # sigmoid(-x) = 1 - e^y, exact from the output alone: expm1 keeps every digit as
+  # y -> 0- (x >> 0), and e^y -> 0 as y -> -inf gives 1 exactly.
+  return -jnp.expm1(y)
+
+
+_log_sigmoid = core.elementwise("log_sigmoid", _log_sigmoid_forward,
+                                _log_sigmoid_derivative)
+
+
+def log_sigmoid(x: ArrayLike) -> jax.Array:
+  r"""Log-sigmoid activation.
+
+  .. math::
+    \mathrm{log\_sigmoid}(x) = \log \sigma(x) = -\log\left(1 + e^{-x}\right)
+      = \min(x, 0) - \log\left(1 + e^{-|x|}\right)
+
+  Derivative: :math:`\sigma(-x) = 1 - e^{y}`, computed from the output :math:`y`
+  alone as ``-expm1(y)`` (exact: no cancellation as :math:`y \to 0^-`), so a
+  training step keeps only the output alive.
+
+  Smooth everywhere.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.log_sigmoid(jnp.array([-1.0, 0.0, 1.0])))
+    [-1.3133 -0.6931 -0.3133]
+
+  See also:
+    :func:`sigmoid`, :func:`softplus`.
+  """
+  return _log_sigmoid(x)
+
+
+def _hard_sigmoid_forward(x):
+  # (x + 3) / 6, not x / 6 + 1/2, which cancels near x = -3; clip keeps NaN.
+  return jnp.clip(x + 3, 0, 6) / 6
+
+
+def _hard_sigmoid_derivative(x, y):
+  # From x: y rounds to 1 just below x = 3 (x + 3 rounds to 6), where the slope is 1/6.
+  return jnp.where((x > -3) & (x < 3), 1 / 6, 0.0)
+
+
+_hard_sigmoid = core.elementwise("hard_sigmoid", _hard_sigmoid_forward,
+                                 _hard_sigmoid_derivative)
+
+
+def hard_sigmoid(x: ArrayLike) -> jax.Array:
+  r"""Hard sigmoid activation.
+
+  .. math::
+    \mathrm{hard\_sigmoid}(x) = \frac{\mathrm{relu6}(x + 3)}{6}
+      = \begin{cases} 0, & x \le -3 \\ (x + 3) / 6, & -3 < x < 3 \\
+      1, & x \ge 3 \end{cases}
+
+  Derivative: :math:`1/6` on :math:`(-3, 3)`, 0 outside.
+
+  Kinks: :math:`\mathrm{hard\_sigmoid}'(\pm 3) = 0`, as in jax.nn (through
+  ``relu6``) and PyTorch.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.hard_sigmoid(jnp.array([-4.0, -1.5, 0.0, 3.0])))
+    [0.   0.25 0.5  1.  ]
+
+  References:
+    Howard et al., *Searching for MobileNetV3*, ICCV 2019 (this form);
+    Courbariaux, Bengio & David, *BinaryConnect*, NeurIPS 2015 (the hard sigmoid).
+
+  .. note:: Unlike ``jax.nn.hard_sigmoid``, the derivative at NaN is NaN (jax.nn: 0).
+
+  See also:
+    :func:`sigmoid`, :func:`sparse_sigmoid`, :func:`hard_silu`, :func:`relu6`.
+  """
+  return _hard_sigmoid(x)
+
+
+def _sparse_sigmoid_forward(x):
+  # One rounding (x + 1), then an exact halving; clip keeps NaN.
+  return 0.5 * jnp.clip(x + 1, 0, 2)
+
+
+def _sparse_sigmoid_derivative(x, y):
+  # From x, as for hard_sigmoid: y rounds to 1 just below x = 1.
+  return jnp.where(jnp.abs(x) < 1, 0.5, 0.0)
+
+
+_sparse_sigmoid = core.elementwise("sparse_sigmoid", _sparse_sigmoid_forward,
+                                   _sparse_sigmoid_derivative)
+
+
+def sparse_sigmoid(x: ArrayLike) -> jax.Array:
+  r"""Sparse sigmoid activation: the derivative of :func:`sparse_plus`.
+
+  .. math::
+    \mathrm{sparse\_sigmoid}(x) = \frac{1}{2}\,\mathrm{clip}(x + 1, 0, 2)
+      = \begin{cases} 0, & x \le -1 \\ (x + 1) / 2, & -1 < x < 1 \\
+      1, & x \ge 1 \end{cases}
+
+  Derivative: :math:`1/2` on :math:`(-1, 1)`, 0 outside.
+
+  Kinks: :math:`\mathrm{sparse\_sigmoid}'(\pm 1) = 0`, PyTorch's convention for its
+  clamps (``hardsigmoid``, ``hardtanh``); PyTorch has no sparse sigmoid.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.sparse_sigmoid(jnp.array([-2.0, -0.5, 0.0, 1.0])))
+    [0.   0.25 0.5  1.  ]
+
+  References:
+    Martins & Astudillo, *From Softmax to Sparsemax: A Sparse Model of Attention and
+    Multi-Label Classification*, ICML 2016; Peters, Niculae & Martins, *Sparse
+    Sequence-to-Sequence Models*, ACL 2019.
+
+  .. warning:: ``jax.nn.sparse_sigmoid`` has derivative 0.25 at :math:`\pm 1` (the
+    mean of the one-sided slopes, from ``jnp.clip``); jaxact's is 0. The derivative
+    at NaN is NaN (jax.nn: 0).
+
+  See also:
+    :func:`sparse_plus`, :func:`hard_sigmoid`, :func:`sigmoid`.
+  """
+  return _sparse_sigmoid(x)
+
+
+def _soft_sign_forward(x):
+  # Clamped so that x = +-inf gives +-1 (inf / inf is NaN); past 2^24 (float32) the
+  # quotient is already +-1, so the clamp changes no finite result. clip keeps NaN.
+  big = jnp.finfo(x.dtype).max
+  x = jnp.clip(x, -big, big)
+  return x / (1 + jnp.abs(x))
+
+
+def _soft_sign_derivative(x, y):
+  # 1 / (1 + |x|)^2 from x: (1 - |y|)^2 cancels at large |x|, and so does the autodiff
+  # derivative of x / (1 + |x|) (jax.nn's is ~700x off at -1e10). Squaring the
+  # reciprocal, not the sum, so nothing overflows (the result underflows to 0).
+  r = 1 / (1 + jnp.abs(x))
+  return r * r
+
+
+_soft_sign = core.elementwise("soft_sign", _soft_sign_forward, _soft_sign_derivative)
+
+
+def soft_sign(x: ArrayLike) -> jax.Array:
+  r"""Soft-sign activation.
+
+  .. math::
+    \mathrm{soft\_sign}(x) = \frac{x}{1 + |x|}
+
+  Derivative: :math:`1 / (1 + |x|)^2`, from :math:`x`: the output form
+  :math:`(1 - |y|)^2` cancels as :math:`|y| \to 1`, and so does the automatic
+  derivative of the quotient (``jax.nn.soft_sign``'s is 700 times too large at
+  :math:`x = -10^{10}` in float32). Nothing overflows: the derivative underflows to 0
+  at huge :math:`|x|`, and :math:`\mathrm{soft\_sign}(\pm\infty) = \pm 1`.
+
+  Smooth except at 0, where the second derivative jumps from 2 to -2.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.soft_sign(jnp.array([-3.0, 0.0, 1.0])))
+    [-0.75  0.    0.5 ]
+
+  References:
+    Bergstra, Desjardins, Lamblin & Bengio, *Quadratic polynomials learn better image
+    features*, Technical report 1337, Université de Montréal, 2009.
+
+  .. note:: ``jax.nn.soft_sign`` returns NaN at :math:`\pm\infty` (jaxact:
+    :math:`\pm 1`, derivative 0).
+
+  See also:
+    :func:`tanh`, :func:`sigmoid`.
+  """
+  return _soft_sign(x)
