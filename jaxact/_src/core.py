@@ -33,8 +33,12 @@ Derivative = Callable[..., Any]
 
 
 def _nan_where_nan(y: jax.Array, partial: jax.Array) -> jax.Array:
-  """NaN where the output is NaN (that is, at a NaN input), else ``partial``."""
-  return jnp.where(jnp.isnan(y), y, partial)
+  """NaN where the output is NaN (that is, at a NaN input), else ``partial``.
+
+  The NaN is a constant, not ``y``: selecting ``y`` would route a zero cotangent into
+  ``y``'s own derivative, and 0 * inf = NaN in second derivatives where f' overflows.
+  """
+  return jnp.where(jnp.isnan(y), jnp.nan, partial)
 
 
 def custom(forward: Forward, derivative: Derivative) -> Callable[..., jax.Array]:

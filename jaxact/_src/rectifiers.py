@@ -170,3 +170,399 @@ def prelu(x: ArrayLike, negative_slope: ArrayLike, axis: int = -1) -> jax.Array:
   elif ndim == 1:
     slope = jnp.reshape(slope, ())
   return _leaky_relu(x, slope, name="prelu")
+
+
+def _concrete_real(value) -> np.ndarray | None:
+  """The value if it is concrete and real; None if traced (learnable) or of a dtype
+  that the mechanism rejects with its own TypeError."""
+  v = errors.concrete(value)
+  if v is None or not (np.issubdtype(v.dtype, np.floating) or np.issubdtype(v.dtype, np.integer)
+                       or np.issubdtype(v.dtype, np.bool_)):
+    return None
+  return v
+
+
+def check_values(fn: str, arg: str, value, ok, expected: str) -> None:
+  """Raises the house ValueError if a concrete, real ``value`` fails ``ok`` anywhere,
+  naming the first offending entry; traced (learnable) values are not checked."""
+  v = _concrete_real(value)
+  if v is None:
+    return
+  good = np.atleast_1d(ok(v))
+  if not np.all(good):
+    bad = np.broadcast_to(np.atleast_1d(v), good.shape)[~good][0]
+    errors.fail(fn, arg, expected, bad.item())
+
+
+def _rrelu_mean_forward(x, lower, upper):
+  return _leaky_forward(x, 0.5 * (lower + upper))
+
+
+def _rrelu_mean_derivative(x, y, lower, upper):
+  d_x, d_slope = _leaky_derivative(x, y, 0.5 * (lower + upper))
+  return d_x, 0.5 * d_slope, 0.5 * d_slope
+
+
+_rrelu_mean = core.elementwise("rrelu", _rrelu_mean_forward, _rrelu_mean_derivative,
+                               ("lower", "upper"))
+
+
+def rrelu(x: ArrayLike, key: ArrayLike | None = None, lower: ArrayLike = 1.0 / 8,
+          upper: ArrayLike = 1.0 / 3) -> jax.Array:
+  r"""Randomized leaky ReLU: a leaky ReLU whose negative slope is drawn at random.
+
+  .. math::
+    \mathrm{rrelu}(x) = \begin{cases} x, & x \ge 0 \\ a\, x, & x < 0 \end{cases},
+    \qquad a \sim U(l, u) \text{ per element (with a key)}, \quad
+    a = \frac{l + u}{2} \text{ (without)}
+
+  With a PRNG ``key`` (training), every element gets its own slope, drawn in float32
+  as ``jax.random.uniform(key, x.shape, jnp.float32, lower, upper)``; without a key
+  (evaluation) the slope is the mean :math:`(l + u)/2`, as PyTorch does.
+
+  Derivative: 1 for :math:`x > 0`, the slope applied for :math:`x \le 0` (the same
+  draw as the value); without a key :math:`\partial/\partial l = \partial/\partial u =
+  \min(x, 0)/2`.
+
+  Kink: :math:`\mathrm{rrelu}'(0) = a`, the slope applied, as in PyTorch.
+
+  Args:
+    x: input array.
+    key: a ``jax.random`` key (typed or raw) to draw the slopes from, or None for the
+      deterministic mean slope.
+    lower: the lower bound :math:`l` of the slopes.
+    upper: the upper bound :math:`u \ge l` of the slopes.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Raises:
+    ValueError: if a concrete ``lower`` or ``upper`` is not finite, or ``lower >
+      upper``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, jaxact
+    >>> x = jnp.array([-2.0, -1.0, 3.0])
+    >>> print(jaxact.rrelu(x))
+    [-0.4583 -0.2292  3.    ]
+    >>> slopes = -jaxact.rrelu(-jnp.ones(1000), jax.random.key(0))  # one per element
+    >>> print(bool(jnp.all((slopes >= 1 / 8) & (slopes <= 1 / 3))), f"{slopes.mean():.2f}")
+    True 0.23
+
+  References:
+    Xu, Wang, Chen & Li, *Empirical Evaluation of Rectified Activations in
+    Convolutional Network*, arXiv:1505.00853, 2015.
+
+  .. note:: Randomness is explicit: pass a fresh key each training step (the Flax
+    module :class:`jaxact.linen.RReLU` does this), and no key at evaluation.
+
+  See also:
+    :func:`leaky_relu`, :func:`prelu`.
+  """
+  check_values("rrelu", "lower", lower, np.isfinite, "be finite")
+  check_values("rrelu", "upper", upper, np.isfinite, "be finite")
+  lo = _concrete_real(lower)
+  if lo is not None:
+    check_values("rrelu", "upper", upper, lambda hi: lo <= hi,
+                  f"be >= lower = {lo.item() if lo.size == 1 else lo.tolist()}")
+  if key is None:
+    return _rrelu_mean(x, lower, upper)
+  slope = jax.random.uniform(key, np.shape(x), jnp.float32, lower, upper)
+  return _leaky_relu(x, slope, name="rrelu")
+
+
+def _relu6_forward(x):
+  # Nested `where`s keep NaN (every comparison is False) and leave y alone carrying
+  # the derivative.
+  return jnp.where(x <= 0, 0.0, jnp.where(x >= 6, 6.0, x))
+
+
+def _relu6_derivative(x, y):
+  return jnp.where((y > 0) & (y < 6), 1.0, 0.0)
+
+
+_relu6 = core.elementwise("relu6", _relu6_forward, _relu6_derivative)
+
+
+def relu6(x: ArrayLike) -> jax.Array:
+  r"""Rectified linear unit capped at 6.
+
+  .. math::
+    \mathrm{relu6}(x) = \min(\max(x, 0), 6)
+
+  Derivative: 1 for :math:`0 < x < 6`, else 0, computed from the output alone.
+
+  Kinks: :math:`\mathrm{relu6}'(0) = \mathrm{relu6}'(6) = 0`, as in jax.nn and PyTorch.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.relu6(jnp.array([-2.0, 3.0, 8.0])))
+    [0. 3. 6.]
+
+  References:
+    Krizhevsky, *Convolutional Deep Belief Networks on CIFAR-10*, 2010.
+
+  .. note:: Unlike ``jax.nn.relu6``, integer inputs promote to float, and the
+    derivative at NaN is NaN.
+
+  See also:
+    :func:`relu`, :func:`hard_tanh`, :func:`hard_sigmoid`.
+  """
+  return _relu6(x)
+
+
+def _hard_tanh_forward(x):
+  return jnp.where(x <= -1, -1.0, jnp.where(x >= 1, 1.0, x))
+
+
+def _hard_tanh_derivative(x, y):
+  return jnp.where(jnp.abs(y) < 1, 1.0, 0.0)
+
+
+_hard_tanh = core.elementwise("hard_tanh", _hard_tanh_forward, _hard_tanh_derivative)
+
+
+def hard_tanh(x: ArrayLike) -> jax.Array:
+  r"""Hard hyperbolic tangent: the identity clipped to :math:`[-1, 1]`.
+
+  .. math::
+    \mathrm{hard\_tanh}(x) = \max(-1, \min(x, 1))
+
+  Derivative: 1 for :math:`|x| < 1`, else 0, computed from the output alone.
+
+  Kinks: :math:`\mathrm{hard\_tanh}'(\pm 1) = 0`, as in PyTorch.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.hard_tanh(jnp.array([-2.0, 0.5, 1.0, 3.0])))
+    [-1.   0.5  1.   1. ]
+
+  References:
+    Collobert, *Large Scale Machine Learning*, PhD thesis, Universite Paris VI, 2004.
+
+  .. warning:: ``jax.nn.hard_tanh`` has derivative 1 at :math:`\pm 1`; jaxact follows
+    PyTorch (0). ``jax.nn.hard_tanh`` also keeps integer dtypes, which jaxact promotes
+    to float, and its derivative at NaN is 0, jaxact's NaN.
+
+  See also:
+    :func:`tanh`, :func:`relu6`, :func:`sparse_sigmoid`.
+  """
+  return _hard_tanh(x)
+
+
+def _threshold_forward(x, threshold, value):
+  # `x <= threshold` is False for NaN, so NaN passes through as x.
+  return jnp.where(x <= threshold, value, x)
+
+
+def _threshold_derivative(x, y, threshold, value):
+  above = x > threshold  # from x: y may equal value on either side
+  d_x = jnp.where(above, 1.0, 0.0)
+  return d_x, jnp.zeros_like(d_x), 1.0 - d_x
+
+
+_threshold = core.elementwise("threshold", _threshold_forward, _threshold_derivative,
+                              ("threshold", "value"))
+
+
+def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> jax.Array:
+  r"""Thresholding: keeps inputs above a threshold and replaces the rest by a value.
+
+  .. math::
+    \mathrm{threshold}(x) = \begin{cases} x, & x > t \\ v, & x \le t \end{cases}
+
+  Derivative: 1 for :math:`x > t`, else 0; :math:`\partial/\partial v = 1` for
+  :math:`x \le t`, else 0; :math:`\partial/\partial t = 0` (the jump carries no
+  derivative).
+
+  Kink (a jump unless :math:`v = t`): :math:`\mathrm{threshold}'(t) = 0`, as in PyTorch.
+
+  Args:
+    x: input array.
+    threshold: the threshold :math:`t`, a scalar or an array broadcasting against
+      ``x``; compared in the compute dtype (float32 for 16-bit inputs).
+    value: the replacement :math:`v`, a scalar or an array broadcasting against ``x``;
+      differentiable.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.threshold(jnp.array([-1.0, 0.5, 2.0]), threshold=0.5, value=-3.0))
+    [-3. -3.  2.]
+
+  References:
+    PyTorch, ``torch.nn.Threshold``.
+
+  .. note:: NaN propagates (as in PyTorch); ``jnp.where(x > threshold, x, value)``
+    would replace it by ``value``.
+
+  See also:
+    :func:`relu`, :func:`hard_shrink`.
+  """
+  return _threshold(x, threshold, value)
+
+
+def _positive_part(x):
+  return jnp.where(x <= 0, 0.0, x)
+
+
+def _squared_relu_forward(x):
+  r = _positive_part(x)
+  return r * r
+
+
+def _squared_relu_derivative(x, y):
+  # From x: 2 sqrt(y) rounds twice, overflows with y, and underflows to 0 with y.
+  return 2 * _positive_part(x)
+
+
+_squared_relu = core.elementwise("squared_relu", _squared_relu_forward,
+                                 _squared_relu_derivative)
+
+
+def squared_relu(x: ArrayLike) -> jax.Array:
+  r"""Squared ReLU activation.
+
+  .. math::
+    \mathrm{squared\_relu}(x) = \max(x, 0)^2
+
+  Derivative: :math:`2\max(x, 0)`, from :math:`x` (:math:`2\sqrt{y}` rounds twice,
+  overflows where :math:`x^2` does and underflows where :math:`x^2` does).
+
+  Continuously differentiable; the second derivative jumps from 0 to 2 at 0.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.squared_relu(jnp.array([-2.0, 0.5, 3.0])))
+    [0.   0.25 9.  ]
+
+  References:
+    So, Manke, Liu, Dai, Shazeer & Le, *Primer: Searching for Efficient Transformers
+    for Language Modeling*, NeurIPS 2021.
+
+  See also:
+    :func:`star_relu`, :func:`relu`.
+  """
+  return _squared_relu(x)
+
+
+def _star_relu_forward(x, scale, bias):
+  r = _positive_part(x)
+  # (scale r) r: overflows only where scale r^2 does (r r alone overflows from
+  # r ~ 1.8e19 in float32 although 0.8944 r^2 is still finite); a zero scale kills
+  # an infinite x.
+  return jnp.where(scale == 0, 0.0, (scale * r) * r) + bias
+
+
+def _star_relu_derivative(x, y, scale, bias):
+  r = _positive_part(x)
+  d_x = jnp.where(scale == 0, 0.0, (2 * scale) * r)
+  return d_x, r * r, jnp.ones_like(y)
+
+
+_star_relu = core.elementwise("star_relu", _star_relu_forward, _star_relu_derivative,
+                              ("scale", "bias"))
+
+
+def star_relu(x: ArrayLike, scale: ArrayLike = 0.8944, bias: ArrayLike = -0.4472) -> jax.Array:
+  r"""StarReLU: a scaled and shifted squared ReLU.
+
+  .. math::
+    \mathrm{star\_relu}(x) = s \max(x, 0)^2 + b
+
+  The defaults :math:`s = 0.8944 \approx 1/\sqrt{1.25}`, :math:`b = -0.4472 \approx
+  -0.5/\sqrt{1.25}` normalise the output to zero mean and unit variance for a standard
+  normal input.
+
+  Derivative: :math:`2 s \max(x, 0)`; :math:`\partial/\partial s = \max(x, 0)^2`,
+  :math:`\partial/\partial b = 1`.
+
+  Continuously differentiable; the second derivative jumps from 0 to :math:`2s` at 0.
+
+  Numerics: evaluated as :math:`(s r) r + b` with :math:`r = \max(x, 0)`, so nothing
+  overflows where the result is finite (:math:`r^2` alone overflows from
+  :math:`x \approx 1.8 \cdot 10^{19}` in float32, :math:`s r^2` only from
+  :math:`1.95 \cdot 10^{19}` with the default :math:`s`).
+
+  Args:
+    x: input array.
+    scale: :math:`s`, a scalar or an array broadcasting against ``x``; differentiable.
+    bias: :math:`b`, a scalar or an array broadcasting against ``x``; differentiable.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.star_relu(jnp.array([-1.0, 0.0, 1.0, 2.0])))
+    [-0.4472 -0.4472  0.4472  3.1304]
+
+  References:
+    Yu, Si, Zhou, Wang & Yan, *MetaFormer Baselines for Vision*, arXiv:2210.13452, 2022.
+
+  See also:
+    :func:`squared_relu`, :class:`jaxact.linen.StarReLU`.
+  """
+  return _star_relu(x, scale, bias)
+
+
+def _identity_forward(x):
+  return x
+
+
+def _identity_derivative(x, y):
+  return jnp.ones_like(y)
+
+
+_identity = core.elementwise("identity", _identity_forward, _identity_derivative)
+
+
+def identity(x: ArrayLike) -> jax.Array:
+  r"""Identity activation.
+
+  .. math::
+    \mathrm{identity}(x) = x
+
+  Derivative: 1 (NaN at a NaN input).
+
+  Smooth everywhere.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.identity(jnp.array([-2.0, 0.0, 3.0])))
+    [-2.  0.  3.]
+
+  .. note:: Unlike ``jax.nn.identity``, integer inputs promote to float (as every
+    jaxact activation does), complex inputs raise TypeError, and the derivative at NaN
+    is NaN.
+
+  See also:
+    :func:`relu`.
+  """
+  return _identity(x)
