@@ -15,7 +15,8 @@ from tests.cases import ELEMENTWISE, VECTOR, ids
 
 @pytest.mark.parametrize("case", ELEMENTWISE + VECTOR, ids=ids(ELEMENTWISE + VECTOR))
 def test_complex_input_is_a_type_error_naming_the_function(case):
-  with pytest.raises(TypeError, match=rf"^jaxact\.{case.name}: x must be a real"):
+  name = getattr(jaxact, case.name).__name__  # an alias names its function
+  with pytest.raises(TypeError, match=rf"^jaxact\.{name}: x must be a real"):
     case.fn(jnp.ones((2, 12), jnp.complex64))
 
 

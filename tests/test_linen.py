@@ -1,0 +1,372 @@
+"""jaxact.linen: parameters, gradients, training, RReLU's randomness, transforms, state
+round trips, shapes and errors."""
+
+from __future__ import annotations
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxact
+from jaxact import linen as jl
+
+C = 4  # channels
+
+
+def requires(*names):
+  """Skips where a functional activation the module calls is not in jaxact yet."""
+  missing = [n for n in names if not hasattr(jaxact, n)]
+  return pytest.mark.skipif(bool(missing), reason=f"jaxact.{', jaxact.'.join(missing)} "
+                            "not in jaxact yet (being added by another developer)")
+
+
+# name -> (factory, functional activations it calls)
+MODULES = {
+    "PReLU": (lambda: jl.PReLU(num_parameters=C), ("prelu",)),
+    "Maxout": (lambda: jl.Maxout(features=C, num_pieces=2), ("maxout",)),
+    "Swish": (lambda: jl.Swish(beta_init=1.5, num_parameters=C), ("swish",)),
+    "Snake": (lambda: jl.Snake(alpha_init=0.7, num_parameters=C), ("snake",)),
+    "AconC": (lambda: jl.AconC(num_parameters=C), ("acon_c",)),
+    "Rational": (lambda: jl.Rational(), ("rational",)),
+    "StarReLU": (lambda: jl.StarReLU(), ("star_relu",)),
+    "RReLU": (lambda: jl.RReLU(deterministic=False), ("rrelu",)),
+    "Activation": (lambda: jl.Activation("gelu", approximate=False), ("gelu",)),
+}
+LEARNABLE = [k for k in MODULES if k not in ("RReLU", "Activation")]
+
+
+def params_of(name):
+  factory, needs = MODULES[name]
+  return pytest.param(factory, id=name, marks=requires(*needs))
+
+
+def inputs(shape=(6, C), seed=0, dtype=np.float32):
+  x = np.random.default_rng(seed).normal(size=shape)
+  x[np.abs(x) < 0.05] += 0.1  # away from the kinks at 0, for finite differences
+  return jnp.asarray(x, dtype)
+
+
+def jitter(params, seed=1, scale=0.1):
+  """Parameters moved off their init, so that every partial is exercised."""
+  leaves, tree = jax.tree.flatten(params)
+  keys = jax.random.split(jax.random.key(seed), len(leaves))
+  return jax.tree.unflatten(tree, [p + scale * jax.random.normal(k, p.shape, p.dtype)
+                                   for p, k in zip(leaves, keys, strict=True)])
+
+
+# ----------------------------------------------------------------------------- init
+
+
+def test_parameters_and_their_init():
+  x = inputs()
+  key = jax.random.key(0)
+
+  def params(module):
+    return nn.meta.unbox(module.init(key, x)["params"])
+
+  np.testing.assert_array_equal(params(jl.PReLU(C))["negative_slope"], np.full(C, 0.25))
+  np.testing.assert_array_equal(params(jl.PReLU())["negative_slope"], [0.25])
+  star = params(jl.StarReLU())
+  assert star["scale"].dtype == jnp.float32
+  np.testing.assert_array_equal(star["scale"], np.float32([0.8944]))
+  np.testing.assert_array_equal(star["bias"], np.float32([-0.4472]))
+  maxout = params(jl.Maxout(3, 2))
+  assert maxout["dense"]["kernel"].shape == (C, 6) and maxout["dense"]["bias"].shape == (6,)
+  if hasattr(jaxact, "swish"):
+    np.testing.assert_array_equal(params(jl.Swish(num_parameters=C))["beta"], np.ones(C))
+  if hasattr(jaxact, "snake"):
+    np.testing.assert_array_equal(params(jl.Snake())["alpha"], [1.0])
+  if hasattr(jaxact, "acon_c"):
+    acon = params(jl.AconC(C))
+    for name, value in (("p1", 1.0), ("p2", 0.0), ("beta", 1.0)):
+      np.testing.assert_array_equal(acon[name], np.full(C, value))
+  assert jl.RReLU(deterministic=True).init(key, x) == {}
+
+
+def test_partitioning_metadata():
+  x = inputs()
+  boxed = jl.PReLU(C).init(jax.random.key(0), x)["params"]["negative_slope"]
+  assert isinstance(boxed, nn.Partitioned) and boxed.names == (None,)
+  sharded = jl.PReLU(C, sharding=("model",)).init(jax.random.key(0), x)["params"]
+  assert sharded["negative_slope"].names == ("model",)
+  assert nn.get_partition_spec(sharded)["negative_slope"] == jax.sharding.PartitionSpec("model")
+  plain = jl.PReLU(C, sharding=None).init(jax.random.key(0), x)["params"]
+  assert isinstance(plain["negative_slope"], jax.Array)
+  dense = jl.Maxout(3, 2, sharding=(None, "model")).init(jax.random.key(0), x)["params"]
+  assert dense["dense"]["kernel"].names == (None, "model")
+  assert dense["dense"]["bias"].names == ("model",)
+
+
+@requires("rational")
+@pytest.mark.parametrize("init, tolerance", [("leaky_relu", 0.05), ("tanh", 1e-4)])
+def test_rational_init_fits_the_named_activation(init, tolerance):
+  x = jnp.linspace(-3.0, 3.0, 301, dtype=jnp.float32)
+  module = jl.Rational(init=init)
+  assert module.init_activation == init
+  y = module.apply(module.init(jax.random.key(0), x), x)
+  error = np.max(np.abs(np.asarray(y) - np.asarray(jaxact.get(init)(x))))
+  assert error < tolerance, f"{init}: max error {error}"  # leaky_relu: at the kink
+  rms = np.sqrt(np.mean((np.asarray(y) - np.asarray(jaxact.get(init)(x))) ** 2))
+  assert rms < tolerance / 5, f"{init}: rms error {rms}"
+  params = nn.meta.unbox(jl.Rational(3, 2).init(jax.random.key(0), x)["params"])
+  assert params["numerator"].shape == (4,) and params["denominator"].shape == (2,)
+
+
+@requires("swish")
+def test_dtype_and_param_dtype():
+  x = inputs().astype(jnp.bfloat16)
+  module = jl.Swish(num_parameters=C)
+  variables = module.init(jax.random.key(0), x)
+  assert nn.meta.unbox(variables)["params"]["beta"].dtype == jnp.float32
+  assert module.apply(variables, x).dtype == jnp.bfloat16  # parameters do not widen
+  module = jl.Swish(num_parameters=C, dtype=jnp.float32, param_dtype=jnp.bfloat16)
+  variables = module.init(jax.random.key(0), x)
+  assert nn.meta.unbox(variables)["params"]["beta"].dtype == jnp.bfloat16
+  assert module.apply(variables, x).dtype == jnp.float32
+  prelu = jl.PReLU(C, dtype=jnp.bfloat16)
+  assert prelu.apply(prelu.init(jax.random.key(0), inputs()), inputs()).dtype == jnp.bfloat16
+
+
+# ------------------------------------------------------------------------ gradients
+
+
+def finite_difference_check(loss, params, h=1e-6, rtol=1e-6, atol=1e-9):
+  """jax.grad(loss) against central differences, for every entry of every leaf."""
+  value_and_grad = jax.jit(jax.value_and_grad(loss))  # one compile for both
+
+  def loss(params):
+    return value_and_grad(params)[0]
+
+  grads = value_and_grad(params)[1]
+  leaves, tree = jax.tree.flatten(params)
+  for i, (leaf, grad) in enumerate(zip(leaves, jax.tree.leaves(grads), strict=True)):
+    flat = np.asarray(leaf).ravel()
+    numeric = np.empty_like(flat)
+    for j in range(flat.size):
+      moved = []
+      for step in (h, -h):
+        new = flat.copy()
+        new[j] += step
+        moved.append(jax.tree.unflatten(tree, [jnp.asarray(new.reshape(leaf.shape))
+                                               if k == i else other
+                                               for k, other in enumerate(leaves)]))
+      numeric[j] = (float(loss(moved[0])) - float(loss(moved[1]))) / (2 * h)
+    np.testing.assert_allclose(np.asarray(grad).ravel(), numeric, rtol=rtol, atol=atol,
+                               err_msg=f"leaf #{i} of {tree}")
+
+
+@pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE])
+def test_parameter_gradients_match_finite_differences_in_float64(factory):
+  with jax.enable_x64(True):
+    module = factory().clone(param_dtype=jnp.float64)
+    x = inputs(dtype=np.float64)
+    params = jitter(nn.meta.unbox(jax.jit(module.init)(jax.random.key(0), x)["params"]))
+    weights = inputs(seed=3, dtype=np.float64)
+
+    def loss(params):
+      return jnp.sum(module.apply({"params": params}, x) * weights)
+
+    finite_difference_check(loss, params)
+
+
+# ------------------------------------------------------------------------- training
+
+
+def train(model, x, y, steps=8, learning_rate=0.05, momentum=0.9, rng_collection=None):
+  """A jitted optax step on the mean squared error; returns the losses."""
+  params = jax.jit(model.init)(jax.random.key(0), x)["params"]
+  tx = optax.sgd(learning_rate, momentum=momentum)
+  state = tx.init(params)
+
+  @jax.jit
+  def step(params, state, i):
+    def loss(params):
+      rngs = {rng_collection: jax.random.fold_in(jax.random.key(1), i)} if rng_collection else {}
+      return jnp.mean((model.apply({"params": params}, x, rngs=rngs) - y) ** 2)
+
+    value, grads = jax.value_and_grad(loss)(params)
+    updates, state = tx.update(grads, state, params)
+    return optax.apply_updates(params, updates), state, value
+
+  losses = []
+  for i in range(steps):
+    params, state, value = step(params, state, jnp.asarray(i, jnp.uint32))
+    losses.append(float(value))
+  return losses, params
+
+
+@pytest.mark.parametrize("factory", [params_of(k) for k in MODULES])
+def test_trains_in_a_sequential_with_a_jitted_optax_step(factory):
+  module = factory()
+  x = inputs(shape=(32, 3))
+  y = jnp.sin(3 * x[:, :1]) + x[:, 1:2] ** 2
+  model = nn.Sequential([nn.Dense(C), module, nn.Dense(1)])
+  rng = "rrelu" if isinstance(module, jl.RReLU) else None
+  losses, _ = train(model, x, y, rng_collection=rng)
+  assert np.all(np.isfinite(losses))
+  assert losses[-1] < 0.9 * losses[0], losses
+
+
+def test_per_channel_prelu_learns_one_slope_per_channel():
+  x = -jnp.abs(inputs(shape=(64, 2))) - 0.1
+  y = x * jnp.array([[0.1, 0.9]], jnp.float32)
+  _, params = train(jl.PReLU(num_parameters=2), x, y, steps=30, learning_rate=0.3,
+                    momentum=None)
+  slopes = np.asarray(nn.meta.unbox(params)["negative_slope"])
+  np.testing.assert_allclose(slopes, [0.1, 0.9], atol=0.02)
+
+
+@pytest.mark.parametrize("axis", [1, -2])
+def test_per_channel_parameters_along_another_axis(axis):
+  x = inputs(shape=(2, 3, 5))  # channels on axis 1 (NCW, as PyTorch)
+  module = jl.PReLU(num_parameters=3, axis=axis)
+  params = {"negative_slope": jnp.array([0.1, 0.2, 0.3], jnp.float32)}
+  expected = jaxact.prelu(x, params["negative_slope"], axis=1)
+  np.testing.assert_array_equal(module.apply({"params": params}, x), expected)
+
+
+@requires("swish")
+def test_per_channel_swish_along_axis_1():
+  x = inputs(shape=(2, 3, 5))
+  beta = jnp.array([0.5, 1.0, 2.0], jnp.float32)
+  y = jl.Swish(num_parameters=3, axis=1).apply({"params": {"beta": beta}}, x)
+  np.testing.assert_array_equal(y, jaxact.swish(x, beta[None, :, None]))
+
+
+# ---------------------------------------------------------------------------- RReLU
+
+
+def test_rrelu_training_is_random_within_bounds_and_eval_is_the_mean():
+  x = -jnp.abs(inputs(shape=(64, C))) - 0.1
+  module = jl.RReLU(lower=0.1, upper=0.3)
+  train_1 = module.apply({}, x, deterministic=False, rngs={"rrelu": jax.random.key(1)})
+  train_2 = module.apply({}, x, deterministic=False, rngs={"rrelu": jax.random.key(2)})
+  slopes = np.asarray(train_1 / x)
+  assert np.all(slopes >= 0.1 - 1e-6) and np.all(slopes <= 0.3 + 1e-6)
+  assert np.unique(slopes).size > 0.9 * slopes.size  # one draw per element
+  assert slopes.std() > 0.04  # uniform on [0.1, 0.3] has std 0.058
+  assert not np.array_equal(train_1, train_2)  # a new draw each step
+  evaluation = module.apply({}, x, deterministic=True)
+  np.testing.assert_array_equal(evaluation, module.apply({}, x, deterministic=True))
+  np.testing.assert_array_equal(evaluation, jaxact.rrelu(x, None, 0.1, 0.3))
+  np.testing.assert_allclose(evaluation / x, 0.2, rtol=1e-6)
+  np.testing.assert_array_equal(jl.RReLU(0.1, 0.3, deterministic=True).apply({}, x),
+                                evaluation)
+  positive = jnp.abs(x)
+  np.testing.assert_array_equal(
+      module.apply({}, positive, deterministic=False, rngs={"rrelu": jax.random.key(1)}),
+      positive)
+  key = jax.random.key(7)
+  np.testing.assert_array_equal(module.apply({}, x, deterministic=False, rng=key),
+                                jaxact.rrelu(x, key, 0.1, 0.3))
+
+
+def test_rrelu_needs_its_rng_stream_and_a_mode():
+  x = inputs()
+  with pytest.raises(flax.errors.InvalidRngError):
+    jl.RReLU(deterministic=False).apply({}, x)
+  with pytest.raises(ValueError, match="deterministic"):
+    jl.RReLU().apply({}, x)
+  other = jl.RReLU(deterministic=False, rng_collection="noise")
+  y = other.apply({}, x, rngs={"noise": jax.random.key(0)})
+  assert y.shape == x.shape
+
+
+# ----------------------------------------------------------------------- Activation
+
+
+def test_activation_wraps_any_function_by_name_or_callable():
+  x = inputs()
+  gelu = jl.Activation("gelu", approximate=False)
+  assert gelu.fn == "gelu" and dict(gelu.params) == {"approximate": False}
+  np.testing.assert_array_equal(gelu.apply({}, x), jaxact.gelu(x, approximate=False))
+  np.testing.assert_array_equal(jl.Activation("elu", {"alpha": 0.5}).apply({}, x),
+                                jaxact.elu(x, 0.5))
+  np.testing.assert_array_equal(jl.Activation(jaxact.elu, alpha=0.5).apply({}, x),
+                                jaxact.elu(x, 0.5))
+  assert gelu.clone() == gelu and hash(gelu.clone()) == hash(gelu)
+  named = jl.Activation("relu", name="act")
+  assert named.name == "act" and dict(named.params) == {}
+  model = nn.Sequential([nn.Dense(3), jl.Activation("gelu", approximate=False)])
+  variables = model.init(jax.random.key(0), x)
+  assert model.apply(variables, x).shape == (6, 3)
+  with pytest.raises(ValueError, match="closest: gelu"):
+    jl.Activation("gelux")
+  with pytest.raises(TypeError, match="alpha"):
+    jl.Activation("gelu", alpha=1.0)
+
+
+# ----------------------------------------------------------- transforms, round trip
+
+
+@pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE + ["Activation"]])
+def test_transforms_and_serialization_round_trip(factory):
+  module = factory()
+  x = inputs()
+  variables = jax.jit(module.init)(jax.random.key(0), x)
+  variables = {"params": jitter(variables["params"])} if variables else {}
+  eager = module.apply(variables, x)
+
+  @jax.jit
+  def transformed(variables, x):  # one compile for jit, vmap and grad
+    rows = jax.vmap(lambda row: module.apply(variables, row[None])[0])(x)
+    grad_x = jax.grad(lambda x: jnp.sum(module.apply(variables, x)))(x)
+    return module.apply(variables, x), rows, grad_x
+
+  jitted, rows, grad_x = transformed(variables, x)
+  np.testing.assert_allclose(jitted, eager, rtol=1e-6, atol=1e-7)
+  np.testing.assert_allclose(rows, eager, rtol=1e-6, atol=1e-7)
+  assert grad_x.shape == x.shape and grad_x.dtype == x.dtype
+  assert np.all(np.isfinite(grad_x))
+  # flax.serialization: bytes restored into a fresh init give identical outputs
+  restored = flax.serialization.from_bytes(jax.jit(module.init)(jax.random.key(9), x),
+                                           flax.serialization.to_bytes(variables))
+  assert jax.tree.structure(restored) == jax.tree.structure(variables)
+  np.testing.assert_array_equal(module.apply(restored, x), eager)  # eager, as `eager`
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("name, factory, needs", [
+    ("PReLU", lambda n: jl.PReLU(num_parameters=n), "prelu"),
+    ("Swish", lambda n: jl.Swish(num_parameters=n), "swish"),
+    ("Snake", lambda n: jl.Snake(num_parameters=n), "snake"),
+    ("AconC", lambda n: jl.AconC(num_parameters=n), "acon_c"),
+])
+def test_channel_count_mismatch_is_a_clear_error(name, factory, needs):
+  if not hasattr(jaxact, needs):
+    pytest.skip(f"jaxact.{needs} not in jaxact yet (being added by another developer)")
+  x = jnp.ones((2, 16), jnp.float32)
+  message = f"jaxact.{name}: num_parameters must be 1 or x.shape[-1] = 16; got 8."
+  with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("[", r"\[")):
+    factory(8).init(jax.random.key(0), x)
+  with pytest.raises(ValueError, match=f"jaxact.{name}: num_parameters must be a positive"):
+    factory(0).init(jax.random.key(0), x)
+
+
+def test_other_shape_errors():
+  key = jax.random.key(0)
+  x = jnp.ones((2, 16), jnp.float32)
+  with pytest.raises(ValueError, match=r"jaxact\.PReLU: axis must be in \[-2, 2\)"):
+    jl.PReLU(num_parameters=16, axis=2).init(key, x)
+  with pytest.raises(ValueError, match=r"jaxact\.PReLU: num_parameters must be 1 or "
+                                       r"x\.shape\[0\] = 2; got 16\."):
+    jl.PReLU(num_parameters=16, axis=0).init(key, x)
+  with pytest.raises(ValueError, match=r"jaxact\.Maxout: num_pieces must be a positive int"):
+    jl.Maxout(3, 0).init(key, x)
+  with pytest.raises(ValueError, match=r"jaxact\.Maxout: features must be a positive int"):
+    jl.Maxout(0, 2).init(key, x)
+  with pytest.raises(ValueError, match=r"jaxact\.Rational: denominator_degree must be"):
+    jl.Rational(5, -1).init(key, x)
+  with pytest.raises(ValueError, match=r"jaxact\.Rational: numerator_degree must be"):
+    jl.Rational(-1, 4).init(key, x)
+  with pytest.raises(ValueError, match=r"jaxact\.get: fn must be"):
+    jl.Rational(init="no_such_activation").init(key, x)
+  # a shared parameter fits any input, a scalar included
+  variables = {"params": {"negative_slope": jnp.array([0.5], jnp.float32)}}
+  assert jl.PReLU().apply(variables, jnp.float32(-2.0)) == -1.0

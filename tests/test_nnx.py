@@ -1,0 +1,358 @@
+"""jaxact.nnx: parameters, gradients, training, RReLU's train/eval, transforms, state
+round trips, sharding, shapes and errors."""
+
+from __future__ import annotations
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+import jaxact
+from jaxact import nnx as jx
+
+C = 4  # channels
+
+
+def requires(*names):
+  """Skips where a functional activation the module calls is not in jaxact yet."""
+  missing = [n for n in names if not hasattr(jaxact, n)]
+  return pytest.mark.skipif(bool(missing), reason=f"jaxact.{', jaxact.'.join(missing)} "
+                            "not in jaxact yet (being added by another developer)")
+
+
+# name -> (factory(**dtype_kwargs), functional activations it calls)
+MODULES = {
+    "PReLU": (lambda **kw: jx.PReLU(num_parameters=C, **kw), ("prelu",)),
+    "Maxout": (lambda **kw: jx.Maxout(C, C, 2, rngs=nnx.Rngs(0), **kw), ("maxout",)),
+    "Swish": (lambda **kw: jx.Swish(1.5, num_parameters=C, **kw), ("swish",)),
+    "Snake": (lambda **kw: jx.Snake(0.7, num_parameters=C, **kw), ("snake",)),
+    "AconC": (lambda **kw: jx.AconC(num_parameters=C, **kw), ("acon_c",)),
+    "Rational": (lambda **kw: jx.Rational(**kw), ("rational",)),
+    "StarReLU": (lambda **kw: jx.StarReLU(**kw), ("star_relu",)),
+    "RReLU": (lambda: jx.RReLU(rngs=nnx.Rngs(rrelu=1)), ("rrelu",)),
+    "Activation": (lambda: jx.Activation("gelu", approximate=False), ("gelu",)),
+}
+LEARNABLE = [k for k in MODULES if k not in ("RReLU", "Activation")]
+
+
+def params_of(name):
+  factory, needs = MODULES[name]
+  return pytest.param(factory, id=name, marks=requires(*needs))
+
+
+def inputs(shape=(6, C), seed=0, dtype=np.float32):
+  x = np.random.default_rng(seed).normal(size=shape)
+  x[np.abs(x) < 0.05] += 0.1  # away from the kinks at 0, for finite differences
+  return jnp.asarray(x, dtype)
+
+
+def jitter(model, seed=1, scale=0.1):
+  """Moves every parameter off its init, so that every partial is exercised."""
+  params = nnx.state(model, nnx.Param)
+  leaves, tree = jax.tree.flatten(params)
+  keys = jax.random.split(jax.random.key(seed), len(leaves))
+  nnx.update(model, jax.tree.unflatten(
+      tree, [p + scale * jax.random.normal(k, p.shape, p.dtype)
+             for p, k in zip(leaves, keys, strict=True)]))
+  return model
+
+
+# ----------------------------------------------------------------------------- init
+
+
+def test_parameters_and_their_init():
+  assert isinstance(jx.PReLU(C).negative_slope, nnx.Param)
+  np.testing.assert_array_equal(jx.PReLU(C).negative_slope[...], np.full(C, 0.25))
+  np.testing.assert_array_equal(jx.PReLU().negative_slope[...], [0.25])
+  star = jx.StarReLU()
+  assert star.scale[...].dtype == jnp.float32
+  np.testing.assert_array_equal(star.scale[...], np.float32([0.8944]))
+  np.testing.assert_array_equal(star.bias[...], np.float32([-0.4472]))
+  maxout = jx.Maxout(C, 3, 2, rngs=nnx.Rngs(0))
+  assert maxout.dense.kernel[...].shape == (C, 6) and maxout.dense.bias[...].shape == (6,)
+  np.testing.assert_array_equal(jx.Swish(num_parameters=C).beta[...], np.ones(C))
+  np.testing.assert_array_equal(jx.Snake().alpha[...], [1.0])
+  acon = jx.AconC(C)
+  for name, value in (("p1", 1.0), ("p2", 0.0), ("beta", 1.0)):
+    np.testing.assert_array_equal(getattr(acon, name)[...], np.full(C, value))
+  rational = jx.Rational(3, 2)
+  assert rational.numerator[...].shape == (4,) and rational.denominator[...].shape == (2,)
+  assert nnx.state(jx.RReLU(rngs=nnx.Rngs(0)), nnx.Param) == nnx.State({})
+  assert nnx.state(jx.Activation("relu"), nnx.Param) == nnx.State({})
+
+
+def test_sharding_metadata_and_eager_sharding_under_a_mesh():
+  assert jx.PReLU(C).negative_slope.get_metadata("out_sharding") == (None,)
+  spec = nnx.get_partition_spec(nnx.state(jx.PReLU(C, sharding=("model",)), nnx.Param))
+  assert spec["negative_slope"].get_value() == jax.sharding.PartitionSpec("model")
+  assert "out_sharding" not in jx.PReLU(C, sharding=None).negative_slope.get_metadata()
+  maxout = jx.Maxout(C, 3, 2, sharding=(None, "model"), rngs=nnx.Rngs(0))
+  assert maxout.dense.kernel.get_metadata("out_sharding") == (None, "model")
+  assert maxout.dense.bias.get_metadata("out_sharding") == ("model",)
+  mesh = jax.make_mesh((1,), ("model",), (jax.sharding.AxisType.Explicit,))
+  with jax.set_mesh(mesh):
+    layer = jx.PReLU(C, sharding=("model",))
+    sharding = layer.negative_slope[...].sharding
+    assert isinstance(sharding, jax.sharding.NamedSharding)
+    assert sharding.spec == jax.sharding.PartitionSpec("model")
+
+
+@requires("rational")
+@pytest.mark.parametrize("init, tolerance", [("leaky_relu", 0.05), ("tanh", 1e-4)])
+def test_rational_init_fits_the_named_activation(init, tolerance):
+  x = jnp.linspace(-3.0, 3.0, 301, dtype=jnp.float32)
+  y = jx.Rational(init=init)(x)
+  error = np.max(np.abs(np.asarray(y) - np.asarray(jaxact.get(init)(x))))
+  assert error < tolerance, f"{init}: max error {error}"  # leaky_relu: at the kink
+  rms = np.sqrt(np.mean((np.asarray(y) - np.asarray(jaxact.get(init)(x))) ** 2))
+  assert rms < tolerance / 5, f"{init}: rms error {rms}"
+
+
+@requires("swish")
+def test_dtype_and_param_dtype():
+  x = inputs().astype(jnp.bfloat16)
+  layer = jx.Swish(num_parameters=C)
+  assert layer.beta[...].dtype == jnp.float32
+  assert layer(x).dtype == jnp.bfloat16  # parameters do not widen
+  layer = jx.Swish(num_parameters=C, dtype=jnp.float32, param_dtype=jnp.bfloat16)
+  assert layer.beta[...].dtype == jnp.bfloat16
+  assert layer(x).dtype == jnp.float32
+  assert jx.PReLU(C, dtype=jnp.bfloat16)(inputs()).dtype == jnp.bfloat16
+
+
+# ------------------------------------------------------------------------ gradients
+
+
+def finite_difference_check(loss, params, h=1e-6, rtol=1e-6, atol=1e-9):
+  """jax.grad(loss) against central differences, for every entry of every leaf."""
+  value_and_grad = jax.jit(jax.value_and_grad(loss))  # one compile for both
+
+  def loss(params):
+    return value_and_grad(params)[0]
+
+  grads = value_and_grad(params)[1]
+  leaves, tree = jax.tree.flatten(params)
+  for i, (leaf, grad) in enumerate(zip(leaves, jax.tree.leaves(grads), strict=True)):
+    flat = np.asarray(leaf).ravel()
+    numeric = np.empty_like(flat)
+    for j in range(flat.size):
+      moved = []
+      for step in (h, -h):
+        new = flat.copy()
+        new[j] += step
+        moved.append(jax.tree.unflatten(tree, [jnp.asarray(new.reshape(leaf.shape))
+                                               if k == i else other
+                                               for k, other in enumerate(leaves)]))
+      numeric[j] = (float(loss(moved[0])) - float(loss(moved[1]))) / (2 * h)
+    np.testing.assert_allclose(np.asarray(grad).ravel(), numeric, rtol=rtol, atol=atol,
+                               err_msg=f"leaf #{i} of {tree}")
+
+
+@pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE])
+def test_parameter_gradients_match_finite_differences_in_float64(factory):
+  with jax.enable_x64(True):
+    model = jitter(factory(param_dtype=jnp.float64))
+    x = inputs(dtype=np.float64)
+    weights = inputs(seed=3, dtype=np.float64)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+
+    def loss(params):
+      return jnp.sum(nnx.merge(graphdef, params, rest)(x) * weights)
+
+    finite_difference_check(loss, params)
+
+
+# ------------------------------------------------------------------------- training
+
+
+def train(model, x, y, steps=8, learning_rate=0.05, momentum=0.9):
+  """An nnx.jit step with nnx.Optimizer on the mean squared error; returns the losses."""
+  optimizer = nnx.Optimizer(model, optax.sgd(learning_rate, momentum=momentum), wrt=nnx.Param)
+
+  @nnx.jit
+  def step(model, optimizer):
+    def loss(model):
+      return jnp.mean((model(x) - y) ** 2)
+
+    value, grads = nnx.value_and_grad(loss)(model)
+    optimizer.update(model, grads)
+    return value
+
+  return [float(step(model, optimizer)) for _ in range(steps)]
+
+
+@pytest.mark.parametrize("factory", [params_of(k) for k in MODULES])
+def test_trains_in_a_sequential_with_a_jitted_optax_step(factory):
+  x = inputs(shape=(32, 3))
+  y = jnp.sin(3 * x[:, :1]) + x[:, 1:2] ** 2
+  rngs = nnx.Rngs(0)
+  model = nnx.Sequential(nnx.Linear(3, C, rngs=rngs), factory(), nnx.Linear(C, 1, rngs=rngs))
+  before = jax.tree.map(np.asarray, nnx.state(model.layers[1], nnx.Param))
+  losses = train(model, x, y)
+  assert np.all(np.isfinite(losses))
+  assert losses[-1] < 0.9 * losses[0], losses
+  after = nnx.state(model.layers[1], nnx.Param)
+  for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after), strict=True):
+    assert not np.array_equal(a, b), "a parameter of the module was not trained"
+
+
+def test_per_channel_prelu_learns_one_slope_per_channel():
+  x = -jnp.abs(inputs(shape=(64, 2))) - 0.1
+  y = x * jnp.array([[0.1, 0.9]], jnp.float32)
+  model = jx.PReLU(num_parameters=2)
+  train(model, x, y, steps=30, learning_rate=0.3, momentum=None)
+  np.testing.assert_allclose(model.negative_slope[...], [0.1, 0.9], atol=0.02)
+
+
+def test_per_channel_parameters_along_another_axis():
+  x = inputs(shape=(2, 3, 5))  # channels on axis 1 (NCW, as PyTorch)
+  layer = jx.PReLU(num_parameters=3, axis=1)
+  layer.negative_slope[...] = jnp.array([0.1, 0.2, 0.3], jnp.float32)
+  np.testing.assert_array_equal(layer(x), jaxact.prelu(x, layer.negative_slope[...], axis=1))
+
+
+# ---------------------------------------------------------------------------- RReLU
+
+
+def test_rrelu_train_is_random_within_bounds_and_eval_is_the_mean():
+  x = -jnp.abs(inputs(shape=(64, C))) - 0.1
+  model = nnx.Sequential(jx.RReLU(0.1, 0.3, rngs=nnx.Rngs(0)))
+  model.train()
+  assert model.layers[0].deterministic is False
+  first, second = model(x), model(x)
+  slopes = np.asarray(first / x)
+  assert np.all(slopes >= 0.1 - 1e-6) and np.all(slopes <= 0.3 + 1e-6)
+  assert np.unique(slopes).size > 0.9 * slopes.size  # one draw per element
+  assert slopes.std() > 0.04  # uniform on [0.1, 0.3] has std 0.058
+  assert not np.array_equal(first, second)  # the stream moves on at every call
+  step = nnx.jit(lambda m, x: m(x))
+  assert not np.array_equal(step(model, x), step(model, x))  # also under nnx.jit
+  model.eval()
+  assert model.layers[0].deterministic is True
+  evaluation = model(x)
+  np.testing.assert_array_equal(evaluation, model(x))
+  np.testing.assert_array_equal(evaluation, jaxact.rrelu(x, None, 0.1, 0.3))
+  np.testing.assert_allclose(evaluation / x, 0.2, rtol=1e-6)
+  view = nnx.view(model, deterministic=False)
+  assert not np.array_equal(view(x), evaluation)
+  key = jax.random.key(7)
+  np.testing.assert_array_equal(model.layers[0](x, deterministic=False, rngs=key),
+                                jaxact.rrelu(x, key, 0.1, 0.3))
+  positive = jnp.abs(x)
+  np.testing.assert_array_equal(model.layers[0](positive, deterministic=False), positive)
+
+
+def test_rrelu_rng_streams():
+  x = inputs()
+  with pytest.raises(TypeError, match="jaxact.RReLU: rngs must be given"):
+    jx.RReLU()(x)
+  assert np.array_equal(jx.RReLU(deterministic=True)(x), jaxact.rrelu(x))
+  # its own stream when the Rngs has one, else the default stream
+  a = jx.RReLU(rngs=nnx.Rngs(0, rrelu=5))(x)
+  b = jx.RReLU(rngs=nnx.Rngs(rrelu=5))(x)
+  c = jx.RReLU(rngs=nnx.Rngs(0))(x)
+  np.testing.assert_array_equal(a, b)
+  assert not np.array_equal(a, c)
+  with pytest.raises(TypeError, match="jaxact.RReLU: rngs must be"):
+    jx.RReLU(rngs=0)
+
+
+# ----------------------------------------------------------------------- Activation
+
+
+def test_activation_wraps_any_function_by_name_or_callable():
+  x = inputs()
+  gelu = jx.Activation("gelu", approximate=False)
+  assert gelu.fn == "gelu" and gelu.params == {"approximate": False}
+  np.testing.assert_array_equal(gelu(x), jaxact.gelu(x, approximate=False))
+  np.testing.assert_array_equal(jx.Activation(jaxact.elu, alpha=0.5)(x), jaxact.elu(x, 0.5))
+  model = nnx.Sequential(nnx.Linear(C, 3, rngs=nnx.Rngs(0)), gelu)
+  np.testing.assert_array_equal(nnx.jit(lambda m, x: m(x))(model, x), model(x))
+  with pytest.raises(ValueError, match="closest: gelu"):
+    jx.Activation("gelux")
+  with pytest.raises(TypeError, match="alpha"):
+    jx.Activation("gelu", alpha=1.0)
+
+
+# ----------------------------------------------------------- transforms, round trip
+
+
+@pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE + ["Activation"]])
+def test_transforms_and_state_round_trips(factory):
+  model = factory()
+  if nnx.state(model, nnx.Param):
+    jitter(model)
+  x = inputs()
+  eager = model(x)
+
+  @nnx.jit
+  def transformed(model, x):  # one compile for jit, both vmaps and grad
+    rows = jax.vmap(lambda row: model(row[None])[0])(x)
+    mapped = nnx.vmap(lambda m, x: m(x), in_axes=(None, 0))(model, x[:, None])[:, 0]
+    grad_x = jax.grad(lambda x: jnp.sum(model(x)))(x)
+    return model(x), rows, mapped, grad_x
+
+  jitted, rows, mapped, grad_x = transformed(model, x)
+  for result in (jitted, rows, mapped):
+    np.testing.assert_allclose(result, eager, rtol=1e-6, atol=1e-7)
+  assert grad_x.shape == x.shape and grad_x.dtype == x.dtype
+  assert np.all(np.isfinite(grad_x))
+  # split / merge
+  graphdef, state = nnx.split(model)
+  np.testing.assert_array_equal(nnx.merge(graphdef, state)(x), eager)
+  # state / update into a fresh module
+  fresh = factory()
+  nnx.update(fresh, nnx.state(model))
+  np.testing.assert_array_equal(fresh(x), eager)
+  # bytes, through a pure dict
+  pure = nnx.to_pure_dict(nnx.state(model))
+  restored = flax.serialization.from_bytes(pure, flax.serialization.to_bytes(pure))
+  fresh = factory()
+  state = nnx.state(fresh)
+  nnx.replace_by_pure_dict(state, restored)
+  nnx.update(fresh, state)
+  np.testing.assert_array_equal(fresh(x), eager)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("name, factory, needs", [
+    ("PReLU", lambda n: jx.PReLU(num_parameters=n), "prelu"),
+    ("Swish", lambda n: jx.Swish(num_parameters=n), "swish"),
+    ("Snake", lambda n: jx.Snake(num_parameters=n), "snake"),
+    ("AconC", lambda n: jx.AconC(num_parameters=n), "acon_c"),
+])
+def test_channel_count_mismatch_is_a_clear_error(name, factory, needs):
+  x = jnp.ones((2, 16), jnp.float32)
+  message = f"jaxact.{name}: num_parameters must be 1 or x.shape[-1] = 16; got 8."
+  with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("[", r"\[")):
+    factory(8)(x)
+  with pytest.raises(ValueError, match=f"jaxact.{name}: num_parameters must be a positive"):
+    factory(0)
+
+
+def test_other_shape_errors():
+  x = jnp.ones((2, 16), jnp.float32)
+  with pytest.raises(ValueError, match=r"jaxact\.PReLU: axis must be in \[-2, 2\)"):
+    jx.PReLU(num_parameters=16, axis=2)(x)
+  with pytest.raises(ValueError, match=r"jaxact\.PReLU: num_parameters must be 1 or "
+                                       r"x\.shape\[0\] = 2; got 16\."):
+    jx.PReLU(num_parameters=16, axis=0)(x)
+  with pytest.raises(ValueError, match=r"jaxact\.Maxout: num_pieces must be a positive int"):
+    jx.Maxout(16, 3, 0, rngs=nnx.Rngs(0))
+  with pytest.raises(ValueError, match=r"jaxact\.Maxout: features must be a positive int"):
+    jx.Maxout(16, 0, 2, rngs=nnx.Rngs(0))
+  with pytest.raises(ValueError, match=r"jaxact\.Rational: denominator_degree must be"):
+    jx.Rational(5, -1)
+  with pytest.raises(ValueError, match=r"jaxact\.Rational: numerator_degree must be"):
+    jx.Rational(-1, 4)
+  with pytest.raises(ValueError, match=r"jaxact\.get: fn must be"):
+    jx.Rational(init="no_such_activation")
+  layer = jx.PReLU()
+  layer.negative_slope[...] = jnp.array([0.5], jnp.float32)
+  assert layer(jnp.float32(-2.0)) == -1.0  # a shared parameter fits a scalar input too
