@@ -68,4 +68,21 @@ def get(fn: str | Callable[..., Any], **params: Any) -> Callable[..., Any]:
   if unknown:
     errors.fail("get", "params", f"be parameters of jaxact.{fn} ({', '.join(accepted)})",
                 ", ".join(unknown), TypeError)
-  return functools.partial(function, **params)
+  return _bound(function, params)
+
+
+_BOUND: dict[tuple, Callable[..., Any]] = {}
+
+
+def _bound(function: Callable[..., Any], params: dict[str, Any]) -> Callable[..., Any]:
+  """``partial(function, **params)``, the same object for the same hashable params, so
+  that passing ``get("elu", alpha=0.5)`` as a static argument to ``jax.jit`` twice
+  does not retrace."""
+  key = (function, tuple(sorted(params.items())))
+  try:
+    hash(key)
+  except TypeError:  # array parameters: a fresh partial each time
+    return functools.partial(function, **params)
+  if key not in _BOUND:
+    _BOUND[key] = functools.partial(function, **params)
+  return _BOUND[key]
