@@ -83,14 +83,18 @@ def test_hard_sigmoid_no_cancellation_near_minus_three():
   assert np.max(np.abs(got / want - 1)) <= 2**-23
 
 
-def test_hard_sigmoid_derivative_needs_x_just_below_three():
-  # In float32, x + 3 rounds to 6 just below x = 3, so y = 1 and an output-based rule
-  # (0 < y < 1) would give 0 where the slope is 1/6.
+def test_hard_sigmoid_just_below_three():
+  # In float32, x + 3 rounds to 6 just below x = 3, so the plain formula gives y = 1 and
+  # an output-based rule (0 < y < 1) would give 0 where the slope is 1/6. jaxact holds y
+  # at the float below 1 there (within 1 ULP), so its output-based rule stays right.
   x = np.nextafter(np.float32(3), np.float32(0))
+  naive = jnp.clip(jnp.asarray(x) + 3, 0, 6) / 6
+  assert float(naive) == 1.0
   y = jaxact.hard_sigmoid(jnp.asarray(x))
-  assert float(y) == 1.0
-  assert float(jnp.where((y > 0) & (y < 1), 1 / 6, 0.0)) == 0.0  # the output-based rule
+  assert float(y) == np.nextafter(np.float32(1), np.float32(0))
   assert float(jax.grad(jaxact.hard_sigmoid)(jnp.asarray(x))) == np.float32(1 / 6)
+  assert float(jax.grad(jaxact.hard_sigmoid)(jnp.float32(3))) == 0.0
+  assert float(jaxact.hard_sigmoid(jnp.asarray(x, jnp.bfloat16))) == 1.0
 
 
 @pytest.mark.parametrize("fn", [jaxact.hard_sigmoid, jaxact.sparse_sigmoid],

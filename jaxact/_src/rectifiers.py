@@ -67,8 +67,26 @@ def _leaky_derivative(x, y, slope):
   return jnp.where(positive, 1.0, slope), jnp.where(positive, 0.0, x)
 
 
+def _leaky_derivative_nonnegative(x, y, slope):
+  # For a slope >= 0, x > 0 exactly where y > 0: the output alone decides, so a training
+  # step keeps only the output alive. (A negative slope maps both signs to y > 0.)
+  positive = y > 0
+  return jnp.where(positive, 1.0, slope), jnp.where(positive, 0.0, x)
+
+
 _leaky_relu = core.elementwise("leaky_relu", _leaky_forward, _leaky_derivative,
                                ("negative_slope",))
+_leaky_relu_nonnegative = core.elementwise("leaky_relu", _leaky_forward,
+                                           _leaky_derivative_nonnegative,
+                                           ("negative_slope",))
+
+
+def _leaky_pair(slope):
+  """The pair whose rule needs only the output when the slope is known and >= 0."""
+  known = errors.concrete(slope)
+  if known is not None and known.dtype.kind in "fiub" and bool(np.all(known >= 0)):
+    return _leaky_relu_nonnegative
+  return _leaky_relu
 
 
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
@@ -107,7 +125,7 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
   See also:
     :func:`prelu`, :func:`relu`.
   """
-  return _leaky_relu(x, negative_slope)
+  return _leaky_pair(negative_slope)(x, negative_slope)
 
 
 def prelu(x: ArrayLike, negative_slope: ArrayLike, axis: int = -1) -> jax.Array:
@@ -169,7 +187,7 @@ def prelu(x: ArrayLike, negative_slope: ArrayLike, axis: int = -1) -> jax.Array:
     slope = jnp.reshape(slope, broadcast)
   elif ndim == 1:
     slope = jnp.reshape(slope, ())
-  return _leaky_relu(x, slope, name="prelu")
+  return _leaky_pair(slope)(x, slope, name="prelu")
 
 
 def _concrete_real(value) -> np.ndarray | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from jaxact._src import core
@@ -170,13 +171,16 @@ def log_sigmoid(x: ArrayLike) -> jax.Array:
 
 
 def _hard_sigmoid_forward(x):
-  # (x + 3) / 6, not x / 6 + 1/2, which cancels near x = -3; clip keeps NaN.
-  return jnp.clip(x + 3, 0, 6) / 6
+  # (x + 3) / 6, not x / 6 + 1/2, which cancels near x = -3; clip keeps NaN. Just below
+  # x = 3, (x + 3) / 6 rounds to 1; it is held at the float below 1 instead (an error
+  # under 1 ULP), so that 0 < y < 1 exactly on (-3, 3) and the rule needs only y.
+  y = jnp.clip(x + 3, 0, 6) / 6
+  below_one = float(np.nextafter(np.ones((), x.dtype), 0))
+  return jnp.where(x < 3, jnp.minimum(y, below_one), y)
 
 
 def _hard_sigmoid_derivative(x, y):
-  # From x: y rounds to 1 just below x = 3 (x + 3 rounds to 6), where the slope is 1/6.
-  return jnp.where((x > -3) & (x < 3), 1 / 6, 0.0)
+  return jnp.where((y > 0) & (y < 1), 1 / 6, 0.0)
 
 
 _hard_sigmoid = core.elementwise("hard_sigmoid", _hard_sigmoid_forward,
