@@ -1,0 +1,91 @@
+"""The examples run in their quick modes, on 1 and on 8 simulated CPU devices, and show
+what they must: an accuracy above a bound, their files written."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+pytest.importorskip("flax", reason="the examples need the [examples] extra")
+pytest.importorskip("sklearn", reason="the examples need the [examples] extra")
+
+
+def run(script: str, *args: str, devices: int = 1, timeout: int = 240) -> str:
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  if devices > 1:
+    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+  env["JAX_PLATFORMS"] = "cpu"
+  done = subprocess.run([sys.executable, str(EXAMPLES / script), *args], env=env,
+                        capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+  assert done.returncode == 0, f"{script} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+  return done.stdout
+
+
+@pytest.mark.parametrize("devices", [1, 8])
+def test_train_quick(tmp_path, devices):
+  out = run("train.py", "--quick", "--out", str(tmp_path), devices=devices)
+  last = out.strip().splitlines()[-1]
+  assert last.startswith("test_accuracy: ")
+  accuracy = float(last.split(": ")[1])
+  assert accuracy > 0.85, out
+  metrics = json.loads((tmp_path / "metrics.json").read_text())
+  assert metrics["test_accuracy"] == pytest.approx(accuracy, abs=1e-4)
+  assert len(metrics["devices"]) == devices
+  assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(("activation", "model"), [("prelu", "mlp"), ("selu", "cnn"),
+                                                   ("rrelu", "mlp")])
+def test_train_quick_with_modules_and_cnn(tmp_path, activation, model):
+  out = run("train.py", "--quick", "--no-plot", "--activation", activation, "--model", model,
+            "--out", str(tmp_path), devices=2)
+  accuracy = float(out.strip().splitlines()[-1].split(": ")[1])
+  assert accuracy > 0.7, out
+
+
+def test_train_rejects_unknown_activation(tmp_path):
+  done = subprocess.run([sys.executable, str(EXAMPLES / "train.py"), "--activation", "reluu",
+                         "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+  assert done.returncode != 0 and "jaxact.get: fn must be" in done.stderr
+
+
+def test_arena_quick(tmp_path):
+  out = run("compare_activations.py", "--quick", "--out", str(tmp_path), devices=1)
+  assert "the article's ranking" in out
+  report = json.loads((tmp_path / "arena.json").read_text())
+  rows = report["results"]["shallow"]
+  assert {r["activation"] for r in rows} == {"selu", "sigmoid"}
+  assert all(0.0 <= r["mean"] <= 1.0 for r in rows)
+  assert (tmp_path / "arena.png").stat().st_size > 1000
+
+
+def test_tour():
+  out = run("tour.py")
+  assert "relu" in out and "f' =" in out
+
+
+def test_colab_notebook_runs_on_8_simulated_devices(tmp_path, monkeypatch):
+  nbformat = pytest.importorskip("nbformat", reason="needs nbformat")
+  nbclient = pytest.importorskip("nbclient", reason="needs nbclient")
+  monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+  monkeypatch.setenv("JAX_PLATFORMS", "cpu")
+  notebook = nbformat.read(EXAMPLES / "colab_tpu.ipynb", as_version=4)
+  run_dir = tmp_path / "nb"
+  run_dir.mkdir()
+  (run_dir / "train.py").write_text((EXAMPLES / "train.py").read_text())
+  client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                                   resources={"metadata": {"path": str(run_dir)}})
+  client.execute()
+  outputs = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
+                    for o in c.get("outputs", []))
+  assert "devices used: 8" in outputs, outputs[-2000:]
+  accuracy = float(outputs.split("test accuracy:")[1].split()[0])
+  assert accuracy > 0.9
