@@ -1,0 +1,23 @@
+"""Every benchmark script runs in its --quick mode (the numbers are checked by running
+the full scripts, not by timed tests)."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.mark.parametrize("script", ["numerics.py", "speed.py", "memory.py", "import_time.py"])
+def test_benchmark_runs_quick(script, tmp_path):
+  args = [sys.executable, str(BENCHMARKS / script), "--quick"]
+  if script == "numerics.py":
+    args += ["--out", str(tmp_path / "numerics.md")]
+  done = subprocess.run(args, capture_output=True, text=True, timeout=300,
+                        cwd=BENCHMARKS)
+  assert done.returncode == 0, done.stderr[-3000:]
+  assert "wrote" in done.stdout
