@@ -74,8 +74,8 @@ def measure(evaluate, case, x, dtype):
     y, dy = evaluate(x)
   except Exception as e:  # noqa: BLE001 - a library that rejects an input is a result too
     return f"error: {type(e).__name__}"
-  value = accuracy.measure(y, case.ref, x, dtype)
-  derivative = accuracy.measure(dy, case.ref_grad, x, dtype)
+  value = accuracy.measure(y, case.ref, x, dtype, case.kinks)
+  derivative = accuracy.measure(dy, case.ref_grad, x, dtype, case.kinks)
   bad = int(np.sum(np.isinf(value) | np.isinf(derivative)))
   return float(np.max(value)), float(np.max(derivative)), bad
 

@@ -78,7 +78,10 @@ def slope(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
   """A float64 estimate of fn' for the backward-stability allowance: the smaller in
   magnitude of the two one-sided differences, so a jump (a kink of fn) counts as 0."""
   x = np.asarray(x, np.float64)
-  h = np.maximum(np.abs(x) * 2.0**-20, 2.0**-40)
+  # A step of 2^-36 relative: small enough to follow oscillations (snake's ripple has
+  # period pi / alpha, shorter than 2^-20 |x| past |x| ~ 1e5), large enough that the
+  # float64 reference's own rounding (~1e-14 relative) adds nothing visible.
+  h = np.maximum(np.abs(x) * 2.0**-36, 2.0**-60)
   with np.errstate(all="ignore"):
     at = fn(x)
     forward = (fn(x + h) - at) / h
@@ -87,11 +90,37 @@ def slope(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
   return np.where(np.isfinite(out), out, 0.0)
 
 
+def spread(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, kinks=(),
+           scale: float = BACKWARD_STABLE, samples: int = 8) -> np.ndarray:
+  """max |fn(x (1 + d)) - fn(x)| over relative perturbations |d| <= scale (8 * 2^-23:
+  a backward-stable float32 evaluation) that stay on x's side of every kink, sampled at
+  ``samples`` points each side. It is the allowance where the first-order term
+  scale * |x fn'(x)| does not describe that error: at a double zero of fn, or where fn
+  oscillates faster than the dtype resolves x (snake's ripple at |x| ~ 1e7)."""
+  x = np.asarray(x, np.float64)
+  # Perturbations of k / samples of the scale, but at least k float64 steps apart, so
+  # that a scale near float64's own resolution still gives distinct points.
+  step = np.maximum(np.abs(x) * scale / samples, np.spacing(x))
+  with np.errstate(all="ignore"):
+    at = fn(x)
+    out = np.zeros_like(at)
+    for k in range(1, samples + 1):
+      for sign in (1, -1):
+        moved = x + sign * k * step
+        same_side = np.abs(moved - x) <= 2 * scale * np.abs(x) + np.spacing(x)
+        for kink in kinks:
+          same_side &= np.sign(moved - kink) == np.sign(x - kink)
+        change = np.abs(fn(moved) - at)
+        out = np.where(same_side & np.isfinite(change), np.maximum(out, change), out)
+  return out
+
+
 def ulp_error(result, reference: np.ndarray, x: np.ndarray, q_slope: np.ndarray,
-              dtype) -> np.ndarray:
+              dtype, extra: np.ndarray | None = None) -> np.ndarray:
   """Error of ``result`` (in ``dtype``) in ULPs of the true ``reference``, with the
-  contract's allowances. Non-finite results where the rounded truth is finite count
-  as ``inf``; NaN references must be matched by NaN results."""
+  contract's allowances (``extra``: a larger backward-stable allowance from
+  :func:`spread`). Non-finite results where the rounded truth is finite count as
+  ``inf``; NaN references must be matched by NaN results."""
   dtype = np.dtype(dtype)
   out = np.asarray(result).astype(np.float64)
   ref = np.asarray(reference, np.float64)
@@ -101,6 +130,8 @@ def ulp_error(result, reference: np.ndarray, x: np.ndarray, q_slope: np.ndarray,
   with np.errstate(all="ignore"):
     err = np.abs(out - ref)
     allowance = BACKWARD_STABLE * np.abs(x * q_slope)
+    if extra is not None:
+      allowance = np.maximum(allowance, extra)
     err = np.maximum(err - np.where(np.isfinite(allowance), allowance, 0.0), 0.0)
     if dtype in (BFLOAT16, FLOAT32):
       err = np.where(err < FLUSHED, 0.0, err)
@@ -126,17 +157,27 @@ def flushed_inputs(x: np.ndarray, dtype) -> np.ndarray | None:
   return np.where(subnormal, np.copysign(0.0, x), x)
 
 
-def measure(result, fn: Callable[[np.ndarray], np.ndarray], x, dtype) -> np.ndarray:
+def measure(result, fn: Callable[[np.ndarray], np.ndarray], x, dtype, kinks=()) -> np.ndarray:
   """ULP error of ``result = fn(x)`` computed in ``dtype``, against the float64 ``fn``.
 
   A subnormal bfloat16/float32 input may be read as zero, as CPUs and GPUs do: the
   result then counts as right if it is right for that zero.
   """
   x64 = np.asarray(x).astype(np.float64)
-  err = ulp_error(result, fn(x64), x64, slope(fn, x64), dtype)
+  ref = fn(x64)
+  err = ulp_error(result, ref, x64, slope(fn, x64), dtype, spread(fn, x64, kinks))
+  # Where that fails, sample the perturbations densely (128 per side): when many periods
+  # of an oscillation fit within them, 8 samples can miss the extremes.
+  again = np.flatnonzero(err > 1)
+  if again.size:
+    dense = spread(fn, x64.flat[again], kinks, samples=128)
+    err.flat[again] = np.minimum(err.flat[again], ulp_error(
+        np.asarray(result).flat[again], ref.flat[again], x64.flat[again],
+        slope(fn, x64.flat[again]), dtype, dense))
   flushed = flushed_inputs(x, dtype)
   if flushed is not None:
-    err = np.minimum(err, ulp_error(result, fn(flushed), flushed, slope(fn, flushed), dtype))
+    err = np.minimum(err, ulp_error(result, fn(flushed), flushed, slope(fn, flushed), dtype,
+                                    spread(fn, flushed, kinks)))
   return err
 
 

@@ -35,6 +35,7 @@ class Case:
     learnable: parameters whose partial derivatives are checked.
     jax_nn: the jax.nn (or jnp) counterpart with the same parameters, for comparison.
     torch: the name of the ``torch.nn.functional`` counterpart, if any.
+    float64_limit: the largest |x| of the float64 check (see below).
   """
 
   name: str
@@ -44,6 +45,10 @@ class Case:
   learnable: tuple[str, ...] = ()
   jax_nn: Callable[..., Any] | None = None
   torch: str | None = None
+  # Past this |x| the float64 check is skipped: a periodic function (snake) whose period
+  # is below float64's spacing of x there has every value of its range as a
+  # backward-stable result, and XLA's float64 sin does not reduce such arguments exactly.
+  float64_limit: float = np.inf
 
   @property
   def id(self) -> str:
@@ -102,6 +107,18 @@ class VectorCase:
 
 ELEMENTWISE: list[Case] = [
   # Rectifiers
+  Case("relu6", kinks=(0.0, 6.0), smooth=False, jax_nn=jax.nn.relu6, torch="relu6"),
+  Case("hard_tanh", kinks=(-1.0, 1.0), smooth=False, jax_nn=jax.nn.hard_tanh,
+       torch="hardtanh"),
+  Case("threshold", {"threshold": 0.5, "value": -1.0}, kinks=(0.5,), smooth=False,
+       learnable=("value", "threshold"), torch="threshold"),
+  Case("threshold", {"threshold": -2.0, "value": 3.0}, kinks=(-2.0,), smooth=False,
+       learnable=("value", "threshold"), torch="threshold"),
+  Case("squared_relu", smooth=False),
+  Case("star_relu", smooth=False, learnable=("scale", "bias")),
+  Case("star_relu", {"scale": 1.5, "bias": 0.25}, smooth=False, learnable=("scale", "bias")),
+  Case("identity", jax_nn=jax.nn.identity),
+  Case("rrelu", kinks=(0.0,), smooth=False, torch="rrelu"),
   Case("relu", kinks=(0.0,), smooth=False, jax_nn=jax.nn.relu, torch="relu"),
   Case("leaky_relu", kinks=(0.0,), smooth=False, learnable=("negative_slope",),
        jax_nn=jax.nn.leaky_relu, torch="leaky_relu"),
@@ -110,7 +127,24 @@ ELEMENTWISE: list[Case] = [
   Case("prelu", {"negative_slope": 0.25}, kinks=(0.0,), smooth=False,
        learnable=("negative_slope",)),
   # Shrinkage
+  Case("hard_shrink", kinks=(-0.5, 0.5), smooth=False, learnable=("lambd",),
+       torch="hardshrink"),
+  Case("hard_shrink", {"lambd": 1.5}, kinks=(-1.5, 1.5), smooth=False,
+       learnable=("lambd",), torch="hardshrink"),
+  Case("soft_shrink", kinks=(-0.5, 0.5), smooth=False, learnable=("lambd",),
+       torch="softshrink"),
+  Case("soft_shrink", {"lambd": 1.5}, kinks=(-1.5, 1.5), smooth=False,
+       learnable=("lambd",), torch="softshrink"),
+  Case("tanh_shrink", torch="tanhshrink"),
   # Exponential linear units
+  Case("celu", kinks=(0.0,), smooth=False, learnable=("alpha",), jax_nn=jax.nn.celu,
+       torch="celu"),
+  Case("celu", {"alpha": 0.5}, kinks=(0.0,), smooth=False, learnable=("alpha",),
+       jax_nn=jax.nn.celu, torch="celu"),
+  Case("celu", {"alpha": 2.0}, kinks=(0.0,), smooth=False, learnable=("alpha",),
+       jax_nn=jax.nn.celu, torch="celu"),
+  Case("celu", {"alpha": 3.0}, kinks=(0.0,), smooth=False, learnable=("alpha",),
+       jax_nn=jax.nn.celu, torch="celu"),
   Case("elu", kinks=(0.0,), smooth=False, learnable=("alpha",), jax_nn=jax.nn.elu,
        torch="elu"),
   Case("elu", {"alpha": 0.5}, kinks=(0.0,), smooth=False, learnable=("alpha",),
@@ -119,13 +153,56 @@ ELEMENTWISE: list[Case] = [
        jax_nn=jax.nn.elu, torch="elu"),
   Case("selu", kinks=(0.0,), smooth=False, jax_nn=jax.nn.selu, torch="selu"),
   # Sigmoidal
+  Case("log_sigmoid", jax_nn=jax.nn.log_sigmoid, torch="logsigmoid"),
+  Case("hard_sigmoid", kinks=(-3.0, 3.0), smooth=False, jax_nn=jax.nn.hard_sigmoid,
+       torch="hardsigmoid"),
+  Case("sparse_sigmoid", kinks=(-1.0, 1.0), smooth=False, jax_nn=jax.nn.sparse_sigmoid),
+  Case("soft_sign", jax_nn=jax.nn.soft_sign, torch="softsign"),
   Case("sigmoid", jax_nn=jax.nn.sigmoid, torch="sigmoid"),
   Case("tanh", jax_nn=jnp.tanh, torch="tanh"),
   # Smooth rectifiers
+  Case("softplus", learnable=("beta",), jax_nn=jax.nn.softplus, torch="softplus"),
+  Case("softplus", {"beta": 10.0}, learnable=("beta",),
+       jax_nn=lambda x, beta: jax.nn.softplus(beta * x) / beta, torch="softplus"),
+  Case("softplus", {"beta": 0.1}, learnable=("beta",),
+       jax_nn=lambda x, beta: jax.nn.softplus(beta * x) / beta, torch="softplus"),
+  Case("sparse_plus", kinks=(-1.0, 1.0), smooth=False, jax_nn=jax.nn.sparse_plus),
+  Case("squareplus", learnable=("b",), jax_nn=jax.nn.squareplus),
+  Case("squareplus", {"b": 1.0}, learnable=("b",), jax_nn=jax.nn.squareplus),
   # Self-gated
   Case("gelu", {"approximate": True}, jax_nn=jax.nn.gelu, torch="gelu"),
   Case("gelu", {"approximate": False}, jax_nn=jax.nn.gelu, torch="gelu"),
+  Case("silu", jax_nn=jax.nn.silu, torch="silu"),
+  Case("swish", learnable=("beta",), jax_nn=jax.nn.swish, torch="silu"),
+  Case("swish", {"beta": 0.5}, learnable=("beta",)),
+  Case("swish", {"beta": 4.0}, learnable=("beta",)),
+  Case("swish", {"beta": 1e-6}, learnable=("beta",)),
+  Case("swish", {"beta": -1.5}, learnable=("beta",)),
+  Case("mish", jax_nn=jax.nn.mish, torch="mish"),
+  Case("hard_silu", kinks=(-3.0, 3.0), smooth=False, jax_nn=jax.nn.hard_silu,
+       torch="hardswish"),
+  Case("hard_swish", kinks=(-3.0, 3.0), smooth=False, jax_nn=jax.nn.hard_swish,
+       torch="hardswish"),
   # Parametric
+  Case("snake", learnable=("alpha",), float64_limit=1e12),
+  Case("snake", {"alpha": 0.5}, learnable=("alpha",), float64_limit=1e12),
+  Case("snake", {"alpha": 3.0}, learnable=("alpha",), float64_limit=1e12),
+  Case("snake", {"alpha": 2.0**-10}, learnable=("alpha",), float64_limit=1e12),
+  Case("snake", {"alpha": 0.0}, learnable=("alpha",), float64_limit=1e12),
+  Case("acon_c", {"p1": 1.0, "p2": 0.25, "beta": 1.0}, learnable=("p1", "p2", "beta")),
+  Case("acon_c", {"p1": 2.0, "p2": -0.5, "beta": 0.5}, learnable=("p1", "p2", "beta")),
+  Case("acon_c", {"p1": -0.5, "p2": 1.5, "beta": 1.5}, learnable=("p1", "p2", "beta")),
+  Case("acon_c", {"p1": 0.75, "p2": 0.75, "beta": 2.0}, learnable=("p1", "p2", "beta")),
+  Case("acon_c", {"p1": 1.5, "p2": 0.5, "beta": 0.0}, learnable=("p1", "p2", "beta")),
+  # rational: vector coefficients, whose partials tests/test_parametric.py checks.
+  Case("rational", {"numerator": (0.033203125, 0.5048828125, 1.65234375, 2.0078125,
+                                  0.9306640625, 0.15234375),
+                    "denominator": (0.0, 3.9765625, 0.0, 0.30078125)}, kinks=(0.0,)),
+  Case("rational", {"numerator": (0.25, 1.0, -0.5), "denominator": (0.75, -0.5)},
+       kinks=(0.0, 1.5), smooth=False),
+  Case("rational", {"numerator": (1.0,), "denominator": (0.5, 0.25)}, kinks=(-2.0, 0.0),
+       smooth=False),
+  Case("rational", {"numerator": (0.0, 1.0, 0.5), "denominator": ()}),
 ]
 
 VECTOR: list[VectorCase] = [
@@ -134,7 +211,21 @@ VECTOR: list[VectorCase] = [
   VectorCase("maxout", {"num_pieces": 3, "axis": 0}, input_shape=(6, 5)),
   VectorCase("maxout", {"num_pieces": 4}),
   # Gated linear units
+  VectorCase("glu", jax_nn=jax.nn.glu),
+  VectorCase("glu", {"axis": 0}, input_shape=(6, 5), jax_nn=jax.nn.glu),
+  VectorCase("reglu"),
+  VectorCase("reglu", {"axis": 0}, input_shape=(6, 5)),
+  VectorCase("geglu"),
+  VectorCase("geglu", {"axis": 0}, input_shape=(6, 5)),
+  VectorCase("swiglu"),
+  VectorCase("swiglu", {"axis": 0}, input_shape=(6, 5)),
   # Normalising
+  VectorCase("softmax", jax_nn=jax.nn.softmax),
+  VectorCase("softmax", {"axis": 0}, input_shape=(6, 5), jax_nn=jax.nn.softmax),
+  VectorCase("log_softmax", jax_nn=jax.nn.log_softmax),
+  VectorCase("log_softmax", {"axis": 0}, input_shape=(6, 5), jax_nn=jax.nn.log_softmax),
+  VectorCase("sparsemax"),
+  VectorCase("sparsemax", {"axis": 0}, input_shape=(6, 5)),
 ]
 
 

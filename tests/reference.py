@@ -1065,13 +1065,57 @@ class _RatParts:
     nnh, nnl = _dd_list(_poly_add(dpf, cross, -1))
     return _comp_horner(nph, self.xf, npl), _comp_horner(nnh, self.xf, nnl)
 
+  @functools.cached_property
+  def far(self):
+    """For |x| > 1e8, the pieces in r = 1/x, where P(x) and Q(x) overflow or cancel:
+    P = x^n P~(r), Q = x^m Q~(r) (reversed coefficients), D = |x|^m E with
+    E = |r|^m + |Q~(r)|. Returns (mask, r, sgn(x)^m, sgn(Q), P~ / E, E)."""
+    m = len(self.b) - 1
+    mask = np.abs(self.xf) > 1e8
+    r = 1.0 / np.where(mask, self.xf, 1.0)
+    pt = _comp_horner(self.a[::-1], r)
+    qt = _comp_horner(self.b[::-1], r)
+    e = np.abs(r) ** m + np.abs(qt)
+    sx = np.sign(r) ** m
+    return mask, r, sx, sx * np.sign(qt), pt / e, e
+
+  @functools.cached_property
+  def grad_far(self):
+    """rational' for |x| > 1e8: x^(K - 2m) N~(r) / E^2 with N = P' +- (P'Q - PQ') (or P'
+    where Q = 0) of degree K, exact coefficients reversed: no cancellation, no overflow."""
+    mask, r, _, sq, _, e = self.far
+    m = len(self.b) - 1
+    af = [Fraction(v) for v in self.a]
+    bf = [Fraction(v) for v in self.b]
+    dpf = [i * c for i, c in enumerate(af)][1:]
+    dqf = [j * c for j, c in enumerate(bf)][1:]
+    cross = _poly_add(_poly_mul(dpf, bf), _poly_mul(af, dqf), -1)
+    lists = [_poly_add(dpf, cross), _poly_add(dpf, cross, -1), list(dpf)]
+    size = max(max(len(c) for c in lists), 1)
+    vals = []
+    for c in lists:
+      hi, lo = _dd_list(c + [Fraction(0)] * (size - len(c)))
+      vals.append(_comp_horner(hi[::-1], r, lo[::-1]))
+    npos, nneg, ndp = vals
+    n_t = np.where(sq > 0, npos, np.where(sq < 0, nneg, ndp))
+    return mask, _rat_scale(n_t / (e * e), self.xf, r, size - 1 - 2 * m)
+
+
+def _rat_scale(c, x, r, k):
+  """c x^k for an int k of either sign, one factor at a time (x for k > 0, r = 1/x for
+  k < 0), so that it overflows or underflows only where the result does."""
+  for _ in range(abs(k)):
+    c = c * (x if k > 0 else r)
+  return c
+
 
 @_quiet
 def rational(x, numerator, denominator):
   """P(x) / (1 + |Q(x)|), P and Q by compensated Horner (error ~ eps + cond * eps^2)."""
   x = _f64(x)
   r = _RatParts(x, numerator, denominator)
-  v = r.P / r.D
+  mask, rr, sx, _, pe, _ = r.far
+  v = np.where(mask, _rat_scale(sx * pe, r.xf, rr, len(r.a) - len(r.b)), r.P / r.D)
   if r.N >= 0:
     lim = _mono_lim(r.aN / r.Dcoef, r.N - r.M, r.sgn)
   else:
@@ -1087,8 +1131,8 @@ def rational_grad(x, numerator, denominator):
   npos, nneg = r.grad_numerators
   N = np.where(r.sgnQ > 0, npos, np.where(r.sgnQ < 0, nneg, r.dP))
   g_near = N / (r.D * r.D)  # one division of an accurately evaluated numerator
-  g_far = r.dP / r.D - (r.P / r.D) * r.sgnQ * (r.dQ / r.D)  # no overflow for huge |x|
-  g = np.where((np.abs(r.xf) <= 1e8) & np.isfinite(g_near), g_near, g_far)
+  mask, g_far = r.grad_far  # |x| > 1e8: in 1/x (P'/D - (P/D) sgn(Q) Q'/D cancels there)
+  g = np.where(mask, g_far, g_near)
   if r.N >= 0:
     k = r.N - r.M
     lim = _mono_lim(r.aN / r.Dcoef * k, k - 1, r.sgn)
@@ -1109,11 +1153,15 @@ def rational_param_grads(x, numerator, denominator):
   for _ in range(max(len(r.a), len(r.b))):
     pow_over_d.append(xp / r.D)
     xp = xp * r.xf
+  mask, rr, sx, sq, pe, e = r.far  # |x| > 1e8: x^k / D in 1/x (x^k overflows there)
+  n, m = len(r.a) - 1, len(r.b) - 1
   for i in range(len(r.a)):
     lim = _mono_lim(1.0 / r.Dcoef, i - r.M, r.sgn)
-    ga.append(_fix(x, np.where(inf, lim, pow_over_d[i])))
+    g = np.where(mask, _rat_scale(sx / e, r.xf, rr, i - m), pow_over_d[i])
+    ga.append(_fix(x, np.where(inf, lim, g)))
   for j in range(1, len(r.b)):
     g = -(r.P / r.D) * r.sgnQ * pow_over_d[j]
+    g = np.where(mask, -sq * _rat_scale(pe / e, r.xf, rr, n + j - 2 * m), g)
     if r.N >= 0:
       coef = -r.aN * r.sQinf / (r.Dcoef * r.Dcoef)
       lim = _mono_lim(coef, r.N + j - 2 * r.M, r.sgn)

@@ -43,10 +43,10 @@ def test_value_and_derivative_within_ulp_bounds(case, dtype):
   y, dy = value_and_derivative(case.fn, x)
   assert y.dtype == dtype and dy.dtype == dtype
   value_bound, derivative_bound = accuracy.BOUNDS[dtype]
-  value_err = accuracy.measure(y, case.ref, x, dtype)
+  value_err = accuracy.measure(y, case.ref, x, dtype, case.kinks)
   assert np.all(value_err <= value_bound), describe(value_err, x, "value", case, dtype,
                                                     value_bound)
-  derivative_err = accuracy.measure(dy, case.ref_grad, x, dtype)
+  derivative_err = accuracy.measure(dy, case.ref_grad, x, dtype, case.kinks)
   assert np.all(derivative_err <= derivative_bound), describe(
       derivative_err, x, "derivative", case, dtype, derivative_bound)
 
@@ -60,8 +60,11 @@ def test_limits_and_nan(case, dtype):
   with np.errstate(invalid="ignore"):
     want_y = case.ref(x64[:2]).astype(dtype)
     want_dy = case.ref_grad(x64[:2]).astype(dtype)
-  np.testing.assert_array_equal(y[:2], want_y, err_msg=f"{case.id}: value at +-inf")
-  np.testing.assert_array_equal(dy[:2], want_dy, err_msg=f"{case.id}: derivative at +-inf")
+  # compared as float64: NumPy's equality treats two bfloat16 NaNs as unequal
+  np.testing.assert_array_equal(y[:2].astype(np.float64), want_y.astype(np.float64),
+                                err_msg=f"{case.id}: value at +-inf")
+  np.testing.assert_array_equal(dy[:2].astype(np.float64), want_dy.astype(np.float64),
+                                err_msg=f"{case.id}: derivative at +-inf")
   assert np.isnan(y[2].astype(np.float64)), f"{case.id}: value at NaN is {y[2]}"
   assert np.isnan(dy[2].astype(np.float64)), f"{case.id}: derivative at NaN is {dy[2]}"
 
@@ -98,7 +101,7 @@ def test_parameter_derivatives(case, param, dtype):
   def want(z):
     return case.ref_param_grad(z, param)
 
-  err = accuracy.measure(got, want, x, dtype)
+  err = accuracy.measure(got, want, x, dtype, case.kinks)
   bound = accuracy.BOUNDS[dtype][1]
   assert np.all(err <= bound), describe(err, x, f"d/d{param}", case, dtype, bound)
 
@@ -114,15 +117,25 @@ def _default(case, param):
 def test_float64_matches_reference(case):
   x = accuracy.float32_sweep(case.kinks).astype(np.float64)
   x = np.concatenate([x, np.geomspace(1e-300, 1e300, 600), -np.geomspace(1e-300, 1e300, 600)])
+  x = x[np.abs(x) <= case.float64_limit]
   with jax.enable_x64(True):
     y, dy = value_and_derivative(case.fn, x)
     assert y.dtype == np.float64 and dy.dtype == np.float64
   for got, ref in ((y, case.ref), (dy, case.ref_grad)):
     want = ref(x)
-    allowance = 16 * 2.0**-52 * np.abs(x * accuracy.slope(ref, x))
-    with np.errstate(invalid="ignore"):
-      err = np.abs(got - want) - np.where(np.isfinite(allowance), allowance, 0)
-    ok = (err <= 1e-12 * np.abs(want) + 1e-300) | (got == want)
+    scale = 16 * 2.0**-52
+    allowance = np.maximum(scale * np.abs(x * accuracy.slope(ref, x)),
+                           accuracy.spread(ref, x, case.kinks, scale=scale))
+
+    def within(allowance, got=got, want=want):
+      with np.errstate(invalid="ignore"):
+        err = np.abs(got - want) - np.where(np.isfinite(allowance), allowance, 0)
+      return (err <= 1e-12 * np.abs(want) + 1e-300) | (got == want)
+
+    ok = within(allowance)
+    if not ok.all():  # sample the perturbations densely where 8 samples were not enough
+      allowance[~ok] = accuracy.spread(ref, x[~ok], case.kinks, scale=scale, samples=128)
+      ok = within(allowance)
     assert np.all(ok), (f"{case.id} float64: worst at x = {x[~ok][:5]}: got {got[~ok][:5]}, "
                         f"want {want[~ok][:5]}")
 

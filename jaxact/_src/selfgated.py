@@ -116,3 +116,360 @@ def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
                "be a Python bool (it selects the formula at trace time)",
                repr(approximate))
   return _gelu_tanh(x) if approximate else _gelu_erf(x)
+
+
+# ----------------------------------------------------------------------------- swish
+
+
+def _swish_gate(x, beta):
+  """The pieces of ``x * sigmoid(beta x)``, from one exp and safe against overflow.
+
+  Returns ``(xc, z, h, big, hb)``: ``xc`` is x clamped to the finite range (so that
+  ``beta * xc`` is never ``0 * inf`` and ``xc * 0`` never NaN), ``z = beta * xc``,
+  ``h = exp(-|z| / 2)``, ``big = 1 / (1 + h^2) = sigmoid(|z|)`` and ``hb = h * big``,
+  so that ``sigmoid(-|z|) = h * hb`` and ``sigmoid(z) sigmoid(-z) = hb^2``. Working
+  with the square root ``h`` of ``e^-|z|`` keeps ``x * sigmoid(-|z|) = (xc h) hb``
+  from underflowing where ``e^-|z|`` alone would (small beta, large x).
+  """
+  big_x = float(jnp.finfo(x.dtype).max)
+  xc = jnp.clip(x, -big_x, big_x)
+  z = beta * xc
+  h = jnp.exp(-0.5 * jnp.abs(z))
+  big = 1 / (1 + h * h)
+  return xc, z, h, big, h * big
+
+
+# Past |z| = 2^14, sigmoid(z) sigmoid(-z) underflows in every dtype: clamping z there
+# keeps z * (that product) from being inf * 0 when beta * x overflows.
+_Z_CLAMP = 2.0**14
+
+
+def _swish_forward(x, beta):
+  xc, z, h, big, hb = _swish_gate(x, beta)
+  return jnp.where(z >= 0, x * big, (xc * h) * hb)
+
+
+def _swish_slope_forward(x, beta):
+  xc, z, h, big, hb = _swish_gate(x, beta)
+  s = jnp.where(z >= 0, big, h * hb)
+  return s + jnp.clip(z, -_Z_CLAMP, _Z_CLAMP) * (hb * hb)
+
+
+def _swish_slope_derivative(x, slope, beta):
+  # d slope / dz = K = s s_neg (2 + z (s_neg - s)): d/dx = beta K, d/dbeta = x K. Given
+  # as a rule, because autodiff of the slope cancels differently in forward and reverse
+  # mode near K's zeros (z ~ +-2.4).
+  xc, z, h, big, hb = _swish_gate(x, beta)
+  small = h * hb
+  positive = z >= 0
+  tail = 2 + jnp.clip(z, -_Z_CLAMP, _Z_CLAMP) * (jnp.where(positive, small, big)
+                                                  - jnp.where(positive, big, small))
+  return beta * ((hb * hb) * tail), (xc * hb) * (hb * tail)
+
+
+_swish_slope = core.custom(_swish_slope_forward, _swish_slope_derivative)
+
+
+def _swish_derivative(x, y, beta):
+  xc, z, h, big, hb = _swish_gate(x, beta)
+  return _swish_slope(x, beta), jnp.square(xc * hb)
+
+
+_swish = core.elementwise("swish", _swish_forward, _swish_derivative, ("beta",))
+
+
+def _silu_pair(x):
+  """(e, big, small, x >= 0) with e = exp(-|x|), big = sigmoid(|x|), small = sigmoid(-|x|)."""
+  e = jnp.exp(-jnp.abs(x))
+  big = 1 / (1 + e)
+  return e, big, e * big, x >= 0
+
+
+def _silu_forward(x):
+  # x sigmoid(x) with x = -inf read as the most negative finite x (sigmoid is 0 there,
+  # and -inf * 0 would be NaN). beta = 1 needs none of swish's care for small beta.
+  _, big, small, positive = _silu_pair(x)
+  return jnp.where(positive, x * big, jnp.maximum(x, -_Z_CLAMP) * small)
+
+
+def _silu_slope_forward(x):
+  _, big, small, positive = _silu_pair(x)
+  return jnp.where(positive, big, small) + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * (small * big)
+
+
+def _silu_slope_derivative(x, slope):
+  # silu'' = s s_neg (2 + x (s_neg - s)), s_neg - s = -sgn(x) (big - small).
+  _, big, small, positive = _silu_pair(x)
+  diff = jnp.where(positive, small - big, big - small)
+  return (small * big) * (2 + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * diff)
+
+
+_silu_slope = core.custom(_silu_slope_forward, _silu_slope_derivative)
+_silu = core.elementwise("silu", _silu_forward, lambda x, y: _silu_slope(x))
+
+
+def silu(x: ArrayLike) -> jax.Array:
+  r"""Sigmoid linear unit activation (SiLU), also known as swish.
+
+  .. math::
+    \mathrm{silu}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}
+
+  Derivative: :math:`\sigma(x)\,\bigl(1 + x\,\sigma(-x)\bigr)
+  = \sigma(x) + x\,\sigma(x)\,\sigma(-x)`, with :math:`\sigma(x)` and
+  :math:`\sigma(-x)` both from one :math:`e^{-|x|}`: the textbook
+  :math:`\sigma(x)(1 + x(1 - \sigma(x)))` loses every digit of :math:`1 - \sigma(x)`
+  once :math:`\sigma(x)` rounds to 1.
+
+  Numerics: no intermediate overflows, and the limits are exact:
+  :math:`\mathrm{silu}(-\infty) = 0` with derivative 0 (``x * sigmoid(x)`` is
+  :math:`-\infty \cdot 0` = NaN there), :math:`\mathrm{silu}(\infty) = \infty` with
+  derivative 1.
+
+  Smooth everywhere.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.silu(jnp.array([-2.0, 0.0, 1.0, 3.0])))
+    [-0.2384  0.      0.7311  2.8577]
+
+  References:
+    Hendrycks & Gimpel, *Gaussian Error Linear Units (GELUs)*, arXiv:1606.08415, 2016;
+    Elfwing, Uchibe & Doya, *Sigmoid-Weighted Linear Units for Neural Network Function
+    Approximation in Reinforcement Learning*, Neural Networks 107, 2018;
+    Ramachandran, Zoph & Le, *Searching for Activation Functions*, arXiv:1710.05941,
+    2017.
+
+  .. note:: Unlike ``jax.nn.silu``, integer inputs promote to float (``jax.nn.silu``
+    raises), the value at :math:`-\infty` is 0 (not NaN) and the derivative at
+    :math:`\pm\infty` is 0 and 1 (not NaN).
+
+  See also:
+    :func:`swish` (with a slope :math:`\beta`), :func:`hard_silu`, :func:`gelu`,
+    :func:`mish`, :func:`swiglu`.
+  """
+  return _silu(x)
+
+
+def swish(x: ArrayLike, beta: ArrayLike = 1.0) -> jax.Array:
+  r"""Swish activation, with a (learnable) slope :math:`\beta`.
+
+  .. math::
+    \mathrm{swish}(x) = x\,\sigma(\beta x) = \frac{x}{1 + e^{-\beta x}}
+
+  :math:`\beta = 1` is :func:`silu`; :math:`\beta \to 0` gives the linear
+  :math:`x/2` (exactly, for :math:`\beta = 0`) and :math:`\beta \to \infty` gives
+  :func:`relu`.
+
+  Derivative: :math:`\sigma(z) + z\,\sigma(z)\,\sigma(-z)` with :math:`z = \beta x`;
+  :math:`\partial/\partial\beta = x^2\,\sigma(z)\,\sigma(-z)`. Both use
+  :math:`\sigma(z)` and :math:`\sigma(-z)` from one :math:`e^{-|z|/2}`, so nothing
+  cancels (unlike :math:`1 - \sigma(z)`) and nothing underflows early (for a small
+  :math:`\beta`, :math:`x\,\sigma(\beta x)` is a normal number long after
+  :math:`e^{\beta x}` has underflowed).
+
+  Numerics: exact limits at :math:`\pm\infty` for every :math:`\beta`, including
+  :math:`\beta = 0`; where :math:`\beta x` overflows the result is :math:`x` or 0.
+
+  Smooth everywhere.
+
+  Args:
+    x: input array.
+    beta: the slope :math:`\beta`, a scalar or an array broadcasting against ``x``;
+      differentiable. Default 1 (:func:`silu`).
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> x = jnp.array([-2.0, 0.0, 1.0, 3.0])
+    >>> print(jaxact.swish(x))
+    [-0.2384  0.      0.7311  2.8577]
+    >>> print(jaxact.swish(x, beta=0.0))
+    [-1.   0.   0.5  1.5]
+
+  References:
+    Ramachandran, Zoph & Le, *Searching for Activation Functions*, arXiv:1710.05941,
+    2017.
+
+  .. note:: ``jax.nn.swish`` is ``jax.nn.silu`` and has no ``beta``; with the default
+    the two agree (see :func:`silu` for where jaxact differs). A static ``beta`` of 1
+    (a Python number) computes :func:`silu`'s cheaper form; a traced one keeps its
+    derivative.
+
+  See also:
+    :func:`silu`, :func:`acon_c`, :func:`hard_silu`.
+  """
+  if isinstance(beta, (int, float)) and beta == 1:  # a static 1: silu, at its speed
+    return _silu(x, name="swish")
+  return _swish(x, beta)
+
+
+# ----------------------------------------------------------------------------- mish
+
+
+def _mish_parts(x):
+  r"""``tanh(softplus(x)) = a / den`` from one ``E = exp(-|x|)``.
+
+  With :math:`n = e^x (e^x + 2)`, :math:`\tanh(\log(1 + e^x)) = n / (n + 2)`: for
+  x <= 0, :math:`a = E (E + 2)` and den = a + 2; for x > 0 (numerator and denominator
+  times :math:`e^{-2x}`), a = 1 + 2E and den = a + 2E^2. Nothing overflows, and
+  :math:`1 - t = b / den`, :math:`1 + t` never cancel.
+  """
+  e = jnp.exp(-jnp.abs(x))
+  positive = x > 0
+  a = jnp.where(positive, 1 + 2 * e, e * (e + 2))
+  b = jnp.where(positive, 2 * (e * e), 2.0)
+  return e, positive, a, a + b
+
+
+def _mish_forward(x):
+  _, _, a, den = _mish_parts(x)
+  # x clamped to the finite range so that x = -inf gives -max * 0 = 0, not NaN.
+  big_x = float(jnp.finfo(x.dtype).max)
+  return jnp.maximum(x, -big_x) * (a / den)
+
+
+def _mish_slope_forward(x):
+  # mish' = t + x sech^2(sp) sigmoid(x) = t + x w, with
+  # w = 4 e^x (1 + e^x) / den^2 (x <= 0) = 4 E^2 (1 + E) / den^2 (x > 0): one sign,
+  # no 1 - t^2 to cancel. x is clamped where w has underflowed to 0 (|x| > 745 in
+  # float64), so that x * w is never inf * 0.
+  e, positive, a, den = _mish_parts(x)
+  c = jnp.where(positive, e * e, e)
+  w = (4 * (1 + e) * c) / (den * den)
+  return a / den + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * w
+
+
+def _mish_slope_derivative(x, slope):
+  # mish'' = 2w + x w' = 4 c (2 (1 + E) den + x p) / den^3 with c as above and
+  # p = 2 + 2E - 3E^2 - 2E^3 (x <= 0), -(2 + 3E - 2E^2 - 2E^3) (x > 0). Autodiff of
+  # a / den would cancel: t' = w is far below the rounding of a' and den' for x >> 0.
+  e, positive, a, den = _mish_parts(x)
+  e2 = e * e
+  c = jnp.where(positive, e2, e)
+  p = jnp.where(positive, -(2 + 3 * e - 2 * e2 - 2 * (e2 * e)),
+                2 + 2 * e - 3 * e2 - 2 * (e2 * e))
+  inner = 2 * (1 + e) * den + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * p
+  return 4 * c * (inner / den) / (den * den)
+
+
+_mish_slope = core.custom(_mish_slope_forward, _mish_slope_derivative)
+
+
+def _mish_derivative(x, y):
+  return _mish_slope(x)
+
+
+_mish = core.elementwise("mish", _mish_forward, _mish_derivative)
+
+
+def mish(x: ArrayLike) -> jax.Array:
+  r"""Mish activation: a self-regularized non-monotonic activation.
+
+  .. math::
+    \mathrm{mish}(x) = x \tanh\bigl(\mathrm{softplus}(x)\bigr)
+      = x\,\frac{n}{n + 2}, \qquad n = e^{x}\left(e^{x} + 2\right)
+
+  evaluated from one :math:`e^{-|x|}` (for :math:`x > 0` as
+  :math:`(1 + 2e^{-x}) / (1 + 2e^{-x} + 2e^{-2x})`), instead of the three
+  transcendentals (exp, log1p, tanh) of the textbook form.
+
+  Derivative: :math:`\tanh(\mathrm{sp}) + x\,\mathrm{sech}^2(\mathrm{sp})\,\sigma(x)`
+  with :math:`\mathrm{sech}^2(\mathrm{sp})\,\sigma(x) = 4 e^{x}(1 + e^{x}) / (n + 2)^2`,
+  from the same exponential: the usual :math:`1 - \tanh^2` cancels once the tanh
+  nears 1 (from :math:`x \approx 4` in float32).
+
+  Numerics: no intermediate overflows; :math:`\mathrm{mish}(-\infty) = 0` with
+  derivative 0, :math:`\mathrm{mish}(\infty) = \infty` with derivative 1.
+
+  Smooth everywhere.
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.mish(jnp.array([-2.0, 0.0, 1.0, 3.0])))
+    [-0.2525  0.      0.8651  2.9865]
+
+  References:
+    Misra, *Mish: A Self Regularized Non-Monotonic Activation Function*, BMVC 2020,
+    arXiv:1908.08681.
+
+  .. note:: ``jax.nn.mish`` returns NaN at :math:`-\infty`, and NaN derivatives at
+    :math:`\pm\infty`; jaxact returns the limits 0 and :math:`\infty` (derivatives 0
+    and 1).
+
+  See also:
+    :func:`silu`, :func:`softplus`, :func:`tanh`.
+  """
+  return _mish(x)
+
+
+# ----------------------------------------------------------------------------- hard_silu
+
+
+def _hard_silu_forward(x):
+  # x <= -3 gives 0 (not x * 0, which is NaN at -inf); comparisons are False at NaN,
+  # so NaN reaches the last branch and propagates.
+  return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, x, x * (x + 3) / 6))
+
+
+def _hard_silu_derivative(x, y):
+  # (2x + 3) / 6 exactly rounded (2x and, near the zero x = -1.5, 2x + 3 are exact).
+  return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, 1.0, (2 * x + 3) / 6))
+
+
+_hard_silu = core.elementwise("hard_silu", _hard_silu_forward, _hard_silu_derivative)
+
+
+def hard_silu(x: ArrayLike) -> jax.Array:
+  r"""Hard SiLU (hard swish) activation: :math:`x` times the hard sigmoid.
+
+  .. math::
+    \mathrm{hard\_silu}(x) = x\,\frac{\mathrm{relu6}(x + 3)}{6}
+      = \begin{cases} 0, & x \le -3 \\ x (x + 3) / 6, & -3 < x < 3 \\
+        x, & x \ge 3 \end{cases}
+
+  Derivative: 0 for :math:`x < -3`, :math:`(2x + 3)/6` on :math:`(-3, 3)`, 1 for
+  :math:`x > 3`.
+
+  Kinks: :math:`\mathrm{hard\_silu}'(-3) = 0` and :math:`\mathrm{hard\_silu}'(3) = 1`,
+  as in PyTorch (the derivative is continuous at :math:`-3` and jumps from 1.5 to 1
+  at 3).
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.hard_silu(jnp.array([-4.0, -1.0, 0.0, 1.0, 4.0])))
+    [ 0.     -0.3333  0.      0.6667  4.    ]
+
+  References:
+    Howard et al., *Searching for MobileNetV3*, ICCV 2019.
+
+  .. note:: ``hard_swish`` is the same function object. Unlike ``jax.nn.hard_silu``,
+    the value at :math:`-\infty` is 0 (not NaN) and the derivative at NaN is NaN; the
+    kinks agree with jax.nn and PyTorch.
+
+  See also:
+    :func:`hard_sigmoid`, :func:`silu`, :func:`relu6`.
+  """
+  return _hard_silu(x)
+
+
+hard_swish = hard_silu
