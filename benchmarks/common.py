@@ -28,6 +28,18 @@ def shared_cases():
   return out
 
 
+def first_rows():
+  """The first row of every elementwise function in the test table."""
+  from tests.cases import ELEMENTWISE
+
+  seen, out = set(), []
+  for case in ELEMENTWISE:
+    if case.name not in seen:
+      seen.add(case.name)
+      out.append(case)
+  return out
+
+
 def provenance(command: str) -> str:
   import jax
   import jaxlib

@@ -377,8 +377,10 @@ class AconC(nn.Module):
       ``(None,)``).
 
   Parameters:
-    ``p1``, ``p2``, ``beta``: shape ``(num_parameters,)``, initialised to 1, 0 and 1,
-    so that the unit starts as Swish with :math:`\beta = 1` (SiLU).
+    ``p1``: shape ``(num_parameters,)``, initialised to 1.
+    ``p2``: shape ``(num_parameters,)``, initialised to 0.
+    ``beta``: shape ``(num_parameters,)``, initialised to 1 (so the unit starts as
+    Swish with :math:`\beta = 1`, SiLU).
 
   Raises:
     ValueError: if ``num_parameters`` is neither 1 nor ``x.shape[axis]``.

@@ -1,0 +1,61 @@
+"""Writes the API reference pages from ``__all__`` (run by conf.py at build time)."""
+
+from __future__ import annotations
+
+import importlib
+import pathlib
+
+import jaxact
+
+FAMILIES = {
+  "rectifiers": "Rectifiers",
+  "shrink": "Shrinkage",
+  "exponential": "Exponential linear units",
+  "sigmoidal": "Sigmoidal",
+  "smooth": "Smooth rectifiers",
+  "selfgated": "Self-gated",
+  "parametric": "Parametric",
+  "grouped": "Along an axis",
+  "registry": "Lookup",
+}
+
+
+def _family(name: str) -> str:
+  module = getattr(getattr(jaxact, name), "__module__", "") or ""
+  return module.rsplit(".", 1)[-1]
+
+
+def write(folder: pathlib.Path) -> None:
+  folder.mkdir(parents=True, exist_ok=True)
+  lines = ["Functions: ``jaxact``", "=====================", "",
+           ".. currentmodule:: jaxact", ""]
+  by_family: dict[str, list[str]] = {}
+  for name in jaxact.__all__:
+    by_family.setdefault(_family(name), []).append(name)
+  unknown = sorted(set(by_family) - set(FAMILIES))
+  if unknown:
+    raise RuntimeError(f"docs/api_pages.py: no section for modules {unknown}")
+  for key, title in FAMILIES.items():
+    if key not in by_family:
+      continue
+    lines += [title, "-" * len(title), ""]
+    for name in by_family[key]:
+      lines += [f".. autofunction:: {name}", ""]
+  (folder / "functions.rst").write_text("\n".join(lines))
+
+  modules = []
+  for module_name, framework in (("linen", "flax.linen"), ("nnx", "flax.nnx")):
+    try:
+      module = importlib.import_module(f"jaxact.{module_name}")
+    except ImportError:
+      continue
+    modules.append(module_name)
+    title = f"Modules for {framework}: ``jaxact.{module_name}``"
+    page = [title, "=" * len(title), "", f".. currentmodule:: jaxact.{module_name}", ""]
+    for name in module.__all__:
+      page += [f".. autoclass:: {name}", "   :members: __call__", ""]
+    (folder / f"{module_name}.rst").write_text("\n".join(page))
+
+  index = ["API reference", "=============", "", ".. toctree::", "   :maxdepth: 2", "",
+           "   functions"] + [f"   {m}" for m in modules]
+  (folder / "index.rst").write_text("\n".join(index) + "\n")

@@ -1,0 +1,78 @@
+"""Sphinx configuration for the jaxact documentation.
+
+The API pages and the gallery are generated from ``jaxact.__all__`` at build time, so a
+public name without a docstring, or without a page, fails the ``-W`` build.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import pathlib
+import shutil
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import jaxact  # noqa: E402
+
+project = "jaxact"
+author = "the jaxact developers"
+copyright = "2026, the jaxact developers"  # noqa: A001
+release = jaxact.__version__
+
+extensions = [
+  "myst_nb",
+  "sphinx.ext.autodoc",
+  "sphinx.ext.autosummary",
+  "sphinx.ext.napoleon",
+  "sphinx.ext.mathjax",
+  "sphinx.ext.viewcode",
+]
+myst_enable_extensions = ["dollarmath", "colon_fence"]
+nb_execution_mode = "off"
+autosummary_generate = True
+autodoc_typehints = "description"
+autodoc_member_order = "bysource"
+napoleon_google_docstring = True
+napoleon_use_rtype = False
+html_theme = "sphinx_book_theme"
+html_title = "jaxact"
+html_theme_options = {"show_toc_level": 2}
+exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+suppress_warnings = ["mystnb.unknown_mime_type"]
+nitpicky = False
+
+
+def _undocumented() -> list[str]:
+  names = [f"jaxact.{n}" for n in jaxact.__all__
+           if not inspect.getdoc(getattr(jaxact, n))]
+  for module_name in ("linen", "nnx"):
+    try:
+      module = __import__(f"jaxact.{module_name}", fromlist=["__all__"])
+    except ImportError:
+      continue
+    names += [f"jaxact.{module_name}.{n}" for n in getattr(module, "__all__", [])
+              if not inspect.getdoc(getattr(module, n))]
+  return names
+
+
+def _generate(app) -> None:
+  import api_pages
+  import gallery
+
+  missing = _undocumented()
+  if missing:
+    raise RuntimeError(f"public names without a docstring: {', '.join(missing)}")
+  api_pages.write(HERE / "api")
+  notebooks = HERE / "_notebooks"
+  notebooks.mkdir(exist_ok=True)
+  shutil.copy(HERE.parent / "examples" / "colab_tpu.ipynb", notebooks / "colab_tpu.ipynb")
+  if not os.environ.get("JAXACT_DOCS_NO_GALLERY"):
+    gallery.write(HERE / "gallery")
+
+
+def setup(app):
+  app.connect("builder-inited", _generate)
