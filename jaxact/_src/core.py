@@ -12,6 +12,12 @@ parameters, and returns the partial derivatives ``(df/dx, df/dp1, ...)`` (just
 custom-derivative function, so a rule written from ``y`` stays exact to any order.
 Writing a rule from ``y`` alone lets a training step keep only the output alive.
 
+Memory: a rule written from ``y`` alone is recomputed by XLA from the output in the
+backward pass (one saved tensor per layer). A rule that needs ``x`` and shares work
+with the forward formula (an ``exp(-|x|)``) would otherwise make XLA keep ``x`` and
+every shared intermediate; ``save_derivative=True`` makes it keep the output and the
+derivative instead (two per layer).
+
 The mechanism also owns two guarantees no rule has to repeat: partials are computed
 only for the arguments being differentiated (symbolic zeros), and at a NaN input
 every derivative is NaN.
@@ -41,8 +47,31 @@ def _nan_where_nan(y: jax.Array, partial: jax.Array) -> jax.Array:
   return jnp.where(jnp.isnan(y), jnp.nan, partial)
 
 
-def custom(forward: Forward, derivative: Derivative) -> Callable[..., jax.Array]:
-  """``forward`` with ``derivative`` as its ``custom_jvp`` rule, on prepared arrays."""
+def _tied(y: jax.Array, partials: Sequence[jax.Array]) -> jax.Array:
+  """``y``, made to read the partials: NaN where ``y`` and every partial are NaN (where
+  ``y`` is NaN already), else ``y``.
+
+  The value does not change, but XLA now computes the partials in the forward pass,
+  beside ``y``, and keeps them for the backward pass. Without the tie it fuses each
+  partial into the backward multiply by the cotangent and keeps what the rule reads
+  instead: ``x`` and every intermediate the rule shares with the forward formula
+  (an ``exp(-|x|)``, a ``1 / (1 + e)``), three or four tensors where one suffices.
+  """
+  both = jnp.isnan(y)
+  for partial in partials:
+    both = both & jnp.isnan(partial)
+  return jnp.where(both, jnp.nan, y)
+
+
+def custom(forward: Forward, derivative: Derivative, *,
+           save_derivative: bool = False) -> Callable[..., jax.Array]:
+  """``forward`` with ``derivative`` as its ``custom_jvp`` rule, on prepared arrays.
+
+  ``save_derivative=True`` ties the output to the partials (see :func:`_tied`), so a
+  training step keeps the output and the partial derivatives: for a rule that needs
+  ``x``, two tensors per layer. Leave it off for a rule written from ``y`` alone, which
+  XLA recomputes from the output (one tensor).
+  """
 
   @jax.custom_jvp
   def f(x, *params):
@@ -57,13 +86,18 @@ def custom(forward: Forward, derivative: Derivative) -> Callable[..., jax.Array]
     if len(partials) != len(primals):
       raise TypeError(f"{forward.__name__}: its derivative rule returned "
                       f"{len(partials)} partials for {len(primals)} arguments.")
+    used = [(tangent, _nan_where_nan(y, partial))
+            for tangent, partial in zip(tangents, partials, strict=True)
+            if not isinstance(tangent, SymbolicZero)]
+    if not used:
+      return y, jnp.zeros_like(y)
     out = None
-    for tangent, partial in zip(tangents, partials, strict=True):
-      if isinstance(tangent, SymbolicZero):
-        continue
-      term = _nan_where_nan(y, partial) * tangent
+    for tangent, partial in used:
+      term = partial * tangent
       out = term if out is None else out + term
-    return y, jnp.zeros_like(y) if out is None else out
+    if save_derivative:
+      y = _tied(y, [partial for _, partial in used])
+    return y, out
 
   f.defjvp(jvp, symbolic_zeros=True)
   return f
@@ -74,6 +108,8 @@ def elementwise(
     forward: Forward,
     derivative: Derivative,
     params: Sequence[str] = (),
+    *,
+    save_derivative: bool = False,
 ) -> Callable[..., jax.Array]:
   """Defines the elementwise activation ``name`` from its formula and derivative rule.
 
@@ -82,6 +118,8 @@ def elementwise(
     forward: ``forward(x, *params) -> y``, on arrays of the compute dtype.
     derivative: ``derivative(x, y, *params) -> (df/dx, df/dp1, ...)``.
     params: the parameters' names, in order.
+    save_derivative: compute the partial derivatives in the forward pass and keep
+      them for the backward pass (see :func:`custom`): for a rule that needs ``x``.
 
   Returns:
     ``fn(x, *params, name=name)``: applies the dtype policy, then the
@@ -90,7 +128,7 @@ def elementwise(
     ``name`` lets a public function that reuses another's pair (selu uses elu's)
     report errors under its own name.
   """
-  f = custom(forward, derivative)
+  f = custom(forward, derivative, save_derivative=save_derivative)
   names = tuple(params)
   default_name = name
 

@@ -199,7 +199,8 @@ def _tanh_shrink_derivative(x, y):
   return _tanh_squared(x)
 
 
-_tanh_shrink = core.elementwise("tanh_shrink", _tanh_shrink_forward, _tanh_shrink_derivative)
+_tanh_shrink = core.elementwise("tanh_shrink", _tanh_shrink_forward, _tanh_shrink_derivative,
+                                save_derivative=True)
 
 
 def tanh_shrink(x: ArrayLike) -> jax.Array:
