@@ -39,7 +39,7 @@ Derivative = Callable[..., Any]
 
 
 def _nan_where_nan(y: jax.Array, partial: jax.Array) -> jax.Array:
-  """NaN where the output is NaN (that is, at a NaN input), else ``partial``.
+  """NaN where ``y`` (the output, or the input) is NaN, else ``partial``.
 
   The NaN is a constant, not ``y``: selecting ``y`` would route a zero cotangent into
   ``y``'s own derivative, and 0 * inf = NaN in second derivatives where f' overflows.
@@ -63,14 +63,19 @@ def _tied(y: jax.Array, partials: Sequence[jax.Array]) -> jax.Array:
   return jnp.where(both, jnp.nan, y)
 
 
-def custom(forward: Forward, derivative: Derivative, *,
-           save_derivative: bool = False) -> Callable[..., jax.Array]:
+def custom(forward: Forward, derivative: Derivative, *, save_derivative: bool = False,
+           from_output: bool = True) -> Callable[..., jax.Array]:
   """``forward`` with ``derivative`` as its ``custom_jvp`` rule, on prepared arrays.
 
   ``save_derivative=True`` ties the output to the partials (see :func:`_tied`), so a
   training step keeps the output and the partial derivatives: for a rule that needs
   ``x``, two tensors per layer. Leave it off for a rule written from ``y`` alone, which
   XLA recomputes from the output (one tensor).
+
+  ``from_output``: whether the rule reads only ``y``. The NaN guard then reads ``y``
+  too, so nothing but the output is needed; for a rule that reads ``x``
+  (``from_output=False``) it reads ``x``, so a backward pass alone need not recompute
+  the output.
   """
 
   @jax.custom_jvp
@@ -86,7 +91,8 @@ def custom(forward: Forward, derivative: Derivative, *,
     if len(partials) != len(primals):
       raise TypeError(f"{forward.__name__}: its derivative rule returned "
                       f"{len(partials)} partials for {len(primals)} arguments.")
-    used = [(tangent, _nan_where_nan(y, partial))
+    guard = y if from_output else x
+    used = [(tangent, _nan_where_nan(guard, partial))
             for tangent, partial in zip(tangents, partials, strict=True)
             if not isinstance(tangent, SymbolicZero)]
     if not used:
@@ -110,6 +116,7 @@ def elementwise(
     params: Sequence[str] = (),
     *,
     save_derivative: bool = False,
+    from_output: bool = True,
 ) -> Callable[..., jax.Array]:
   """Defines the elementwise activation ``name`` from its formula and derivative rule.
 
@@ -120,6 +127,7 @@ def elementwise(
     params: the parameters' names, in order.
     save_derivative: compute the partial derivatives in the forward pass and keep
       them for the backward pass (see :func:`custom`): for a rule that needs ``x``.
+    from_output: False for a rule that reads ``x`` (see :func:`custom`).
 
   Returns:
     ``fn(x, *params, name=name)``: applies the dtype policy, then the
@@ -128,7 +136,7 @@ def elementwise(
     ``name`` lets a public function that reuses another's pair (selu uses elu's)
     report errors under its own name.
   """
-  f = custom(forward, derivative, save_derivative=save_derivative)
+  f = custom(forward, derivative, save_derivative=save_derivative, from_output=from_output)
   names = tuple(params)
   default_name = name
 

@@ -29,3 +29,25 @@ def concrete(value: Any) -> np.ndarray | None:
   if isinstance(value, jax.core.Tracer):
     return None
   return np.asarray(value)
+
+
+def concrete_real(value: Any) -> np.ndarray | None:
+  """The value if it is concrete and real; None if traced (a learnable parameter) or of
+  a dtype that the dtype policy rejects with its own TypeError."""
+  v = concrete(value)
+  if v is None or not (np.issubdtype(v.dtype, np.floating) or np.issubdtype(v.dtype, np.integer)
+                       or np.issubdtype(v.dtype, np.bool_)):
+    return None
+  return v
+
+
+def check_values(fn: str, arg: str, value: Any, ok, expected: str) -> None:
+  """Raises the house ValueError if a concrete, real ``value`` fails ``ok`` anywhere,
+  naming the first offending entry; traced (learnable) values are not checked."""
+  v = concrete_real(value)
+  if v is None:
+    return
+  good = np.atleast_1d(ok(v))
+  if not np.all(good):
+    bad = np.broadcast_to(np.atleast_1d(v), good.shape)[~good][0]
+    fail(fn, arg, expected, bad.item())

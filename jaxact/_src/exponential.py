@@ -9,8 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import core
-from jaxact._src.rectifiers import check_values
+from jaxact._src import core, errors
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -31,7 +30,8 @@ def _elu_derivative(x, y, alpha, scale):
   return d_x, d_alpha, d_scale
 
 
-_scaled_elu = core.elementwise("elu", _elu_forward, _elu_derivative, ("alpha", "scale"))
+_scaled_elu = core.elementwise("elu", _elu_forward, _elu_derivative, ("alpha", "scale"),
+                               from_output=False)
 
 
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
@@ -146,7 +146,8 @@ def _celu_derivative(x, y, alpha):
   return d_x, d_alpha
 
 
-_celu = core.elementwise("celu", _celu_forward, _celu_derivative, ("alpha",))
+_celu = core.elementwise("celu", _celu_forward, _celu_derivative, ("alpha",),
+                         from_output=False)
 
 
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
@@ -196,6 +197,6 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   See also:
     :func:`elu`, :func:`selu`.
   """
-  check_values("celu", "alpha", alpha, lambda a: a > 0, "be positive")
-  check_values("celu", "alpha", alpha, np.isfinite, "be finite")
+  errors.check_values("celu", "alpha", alpha, lambda a: a > 0, "be positive")
+  errors.check_values("celu", "alpha", alpha, np.isfinite, "be finite")
   return _celu(x, alpha)

@@ -223,7 +223,8 @@ def _acon_derivative(x, y, p1, p2, beta):
 
 
 _acon_c = core.elementwise("acon_c", _acon_forward, _acon_derivative, ("p1", "p2", "beta"),
-                           save_derivative=True)
+                           save_derivative=True,
+    from_output=False)
 
 
 def acon_c(x: ArrayLike, p1: ArrayLike, p2: ArrayLike, beta: ArrayLike) -> jax.Array:
@@ -550,7 +551,8 @@ def _rational_pair(n_num: int, n_den: int):
 def _rational(n_num: int, n_den: int):
   forward, derivative = _rational_pair(n_num, n_den)
   names = ("numerator",) * n_num + ("denominator",) * n_den
-  return core.elementwise("rational", forward, derivative, names, save_derivative=True)
+  return core.elementwise("rational", forward, derivative, names, save_derivative=True,
+    from_output=False)
 
 
 def _coefficients(arg: str, value, minimum: int) -> list:

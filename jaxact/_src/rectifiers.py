@@ -190,28 +190,6 @@ def prelu(x: ArrayLike, negative_slope: ArrayLike, axis: int = -1) -> jax.Array:
   return _leaky_pair(slope)(x, slope, name="prelu")
 
 
-def _concrete_real(value) -> np.ndarray | None:
-  """The value if it is concrete and real; None if traced (learnable) or of a dtype
-  that the mechanism rejects with its own TypeError."""
-  v = errors.concrete(value)
-  if v is None or not (np.issubdtype(v.dtype, np.floating) or np.issubdtype(v.dtype, np.integer)
-                       or np.issubdtype(v.dtype, np.bool_)):
-    return None
-  return v
-
-
-def check_values(fn: str, arg: str, value, ok, expected: str) -> None:
-  """Raises the house ValueError if a concrete, real ``value`` fails ``ok`` anywhere,
-  naming the first offending entry; traced (learnable) values are not checked."""
-  v = _concrete_real(value)
-  if v is None:
-    return
-  good = np.atleast_1d(ok(v))
-  if not np.all(good):
-    bad = np.broadcast_to(np.atleast_1d(v), good.shape)[~good][0]
-    errors.fail(fn, arg, expected, bad.item())
-
-
 def _rrelu_mean_forward(x, lower, upper):
   return _leaky_forward(x, 0.5 * (lower + upper))
 
@@ -277,11 +255,11 @@ def rrelu(x: ArrayLike, key: ArrayLike | None = None, lower: ArrayLike = 1.0 / 8
   See also:
     :func:`leaky_relu`, :func:`prelu`.
   """
-  check_values("rrelu", "lower", lower, np.isfinite, "be finite")
-  check_values("rrelu", "upper", upper, np.isfinite, "be finite")
-  lo = _concrete_real(lower)
+  errors.check_values("rrelu", "lower", lower, np.isfinite, "be finite")
+  errors.check_values("rrelu", "upper", upper, np.isfinite, "be finite")
+  lo = errors.concrete_real(lower)
   if lo is not None:
-    check_values("rrelu", "upper", upper, lambda hi: lo <= hi,
+    errors.check_values("rrelu", "upper", upper, lambda hi: lo <= hi,
                   f"be >= lower = {lo.item() if lo.size == 1 else lo.tolist()}")
   if key is None:
     return _rrelu_mean(x, lower, upper)

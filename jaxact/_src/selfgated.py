@@ -63,9 +63,11 @@ def _gelu_tanh_derivative(x, y):
 # Not save_derivative: this rule shares nothing with the forward formula (its erfc has a
 # different argument), so XLA already keeps x and y only (2 per layer in float32), and a
 # tie to the derivative makes the jitted value-and-gradient of an erfc 3x slower.
-_gelu_erf = core.elementwise("gelu", _gelu_erf_forward, _gelu_erf_derivative)
+_gelu_erf = core.elementwise("gelu", _gelu_erf_forward, _gelu_erf_derivative,
+                             from_output=False)
 _gelu_tanh = core.elementwise("gelu", _gelu_tanh_forward, _gelu_tanh_derivative,
-                              save_derivative=True)
+                              save_derivative=True,
+    from_output=False)
 
 
 def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
@@ -180,7 +182,8 @@ def _swish_derivative(x, y, beta):
 
 
 _swish = core.elementwise("swish", _swish_forward, _swish_derivative, ("beta",),
-                          save_derivative=True)
+                          save_derivative=True,
+    from_output=False)
 
 
 def _silu_pair(x):
@@ -211,7 +214,8 @@ def _silu_slope_derivative(x, slope):
 
 _silu_slope = core.custom(_silu_slope_forward, _silu_slope_derivative)
 _silu = core.elementwise("silu", _silu_forward, lambda x, y: _silu_slope(x),
-                         save_derivative=True)
+                         save_derivative=True,
+    from_output=False)
 
 
 def silu(x: ArrayLike) -> jax.Array:
@@ -373,7 +377,8 @@ def _mish_derivative(x, y):
   return _mish_slope(x)
 
 
-_mish = core.elementwise("mish", _mish_forward, _mish_derivative, save_derivative=True)
+_mish = core.elementwise("mish", _mish_forward, _mish_derivative, save_derivative=True,
+    from_output=False)
 
 
 def mish(x: ArrayLike) -> jax.Array:

@@ -6,8 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import core
-from jaxact._src.rectifiers import check_values
+from jaxact._src import core, errors
 
 # ----------------------------------------------------------------------------- hard_shrink
 
@@ -125,7 +124,7 @@ def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> jax.Array:
   See also:
     :func:`hard_shrink`, :func:`tanh_shrink`.
   """
-  check_values("soft_shrink", "lambd", lambd, lambda v: v >= 0, "be non-negative")
+  errors.check_values("soft_shrink", "lambd", lambd, lambda v: v >= 0, "be non-negative")
   return _soft_shrink(x, lambd)
 
 
@@ -200,7 +199,8 @@ def _tanh_shrink_derivative(x, y):
 
 
 _tanh_shrink = core.elementwise("tanh_shrink", _tanh_shrink_forward, _tanh_shrink_derivative,
-                                save_derivative=True)
+                                save_derivative=True,
+    from_output=False)
 
 
 def tanh_shrink(x: ArrayLike) -> jax.Array:

@@ -24,12 +24,14 @@ def logistic_pair(z: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def _sigmoid_forward(x):
-  return jax.lax.logistic(x)
+  # The logistic pair's exp(-|x|) and 1 / (1 + e) are the slope's too: under jit the
+  # forward and the derivative share them.
+  return logistic_pair(x)[0]
 
 
 def _sigmoid_slope_forward(x):
-  e = jnp.exp(-jnp.abs(x))
-  return e / jnp.square(1 + e)
+  s, s_neg = logistic_pair(x)
+  return s * s_neg
 
 
 # The slope is itself a custom pair: sigma'' = -sigma' tanh(x / 2) keeps every digit
@@ -41,7 +43,8 @@ def _sigmoid_derivative(x, y):
   return _sigmoid_slope(x)
 
 
-_sigmoid = core.elementwise("sigmoid", _sigmoid_forward, _sigmoid_derivative)
+_sigmoid = core.elementwise("sigmoid", _sigmoid_forward, _sigmoid_derivative,
+                            from_output=False)
 
 
 def sigmoid(x: ArrayLike) -> jax.Array:
@@ -91,7 +94,7 @@ def _tanh_derivative(x, y):
   return _tanh_slope(x)
 
 
-_tanh = core.elementwise("tanh", jnp.tanh, _tanh_derivative)
+_tanh = core.elementwise("tanh", jnp.tanh, _tanh_derivative, from_output=False)
 
 
 def tanh(x: ArrayLike) -> jax.Array:

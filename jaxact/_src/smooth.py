@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
 from jaxact._src import core, errors
-
-
-def _check_param(fn: str, arg: str, value, ok, expected: str) -> None:
-  """Checks a parameter's value where it is concrete and real (traced ones are not)."""
-  v = errors.concrete(value)
-  if v is None or not (np.issubdtype(v.dtype, np.floating)
-                       or np.issubdtype(v.dtype, np.integer)):
-    return
-  errors.check(bool(np.all(ok(v))), fn, arg, expected,
-               repr(v.item()) if v.size == 1 else f"an array with {v.size} entries")
-
 
 # ----------------------------------------------------------------------------- softplus
 
@@ -99,7 +87,7 @@ def softplus(x: ArrayLike, beta: ArrayLike = 1.0) -> jax.Array:
   See also:
     :func:`log_sigmoid`, :func:`squareplus`, :func:`sparse_plus`, :func:`relu`.
   """
-  _check_param("softplus", "beta", beta, lambda v: v != 0, "be nonzero")
+  errors.check_values("softplus", "beta", beta, lambda v: v != 0, "be nonzero")
   return _softplus(x, beta)
 
 
@@ -284,5 +272,5 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
   See also:
     :func:`softplus`, :func:`relu`.
   """
-  _check_param("squareplus", "b", b, lambda v: v >= 0, "be non-negative")
+  errors.check_values("squareplus", "b", b, lambda v: v >= 0, "be non-negative")
   return _squareplus(x, b)
