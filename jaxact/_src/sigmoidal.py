@@ -44,7 +44,7 @@ def _sigmoid_derivative(x, y):
 
 
 _sigmoid = core.elementwise("sigmoid", _sigmoid_forward, _sigmoid_derivative,
-                            from_output=False)
+                            save_derivative=True, from_output=False)
 
 
 def sigmoid(x: ArrayLike) -> jax.Array:
