@@ -379,8 +379,7 @@ class AconC(nn.Module):
   Parameters:
     ``p1``: shape ``(num_parameters,)``, initialised to 1.
     ``p2``: shape ``(num_parameters,)``, initialised to 0.
-    ``beta``: shape ``(num_parameters,)``, initialised to 1 (so the unit starts as
-    Swish with :math:`\beta = 1`, SiLU).
+    ``beta``: shape ``(num_parameters,)``, initialised to 1 (the unit starts as SiLU).
 
   Raises:
     ValueError: if ``num_parameters`` is neither 1 nor ``x.shape[axis]``.
