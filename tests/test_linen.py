@@ -13,41 +13,25 @@ import pytest
 
 import jaxact
 from jaxact import linen as jl
+from tests.module_helpers import C, finite_difference_check, inputs
 
-C = 4  # channels
-
-
-def requires(*names):
-  """Skips where a functional activation the module calls is not in jaxact yet."""
-  missing = [n for n in names if not hasattr(jaxact, n)]
-  return pytest.mark.skipif(bool(missing), reason=f"jaxact.{', jaxact.'.join(missing)} "
-                            "not in jaxact yet (being added by another developer)")
-
-
-# name -> (factory, functional activations it calls)
+# name -> factory
 MODULES = {
-    "PReLU": (lambda: jl.PReLU(num_parameters=C), ("prelu",)),
-    "Maxout": (lambda: jl.Maxout(features=C, num_pieces=2), ("maxout",)),
-    "Swish": (lambda: jl.Swish(beta_init=1.5, num_parameters=C), ("swish",)),
-    "Snake": (lambda: jl.Snake(alpha_init=0.7, num_parameters=C), ("snake",)),
-    "AconC": (lambda: jl.AconC(num_parameters=C), ("acon_c",)),
-    "Rational": (lambda: jl.Rational(), ("rational",)),
-    "StarReLU": (lambda: jl.StarReLU(), ("star_relu",)),
-    "RReLU": (lambda: jl.RReLU(deterministic=False), ("rrelu",)),
-    "Activation": (lambda: jl.Activation("gelu", approximate=False), ("gelu",)),
+    "PReLU": lambda: jl.PReLU(num_parameters=C),
+    "Maxout": lambda: jl.Maxout(features=C, num_pieces=2),
+    "Swish": lambda: jl.Swish(beta_init=1.5, num_parameters=C),
+    "Snake": lambda: jl.Snake(alpha_init=0.7, num_parameters=C),
+    "AconC": lambda: jl.AconC(num_parameters=C),
+    "Rational": lambda: jl.Rational(),
+    "StarReLU": lambda: jl.StarReLU(),
+    "RReLU": lambda: jl.RReLU(deterministic=False),
+    "Activation": lambda: jl.Activation("gelu", approximate=False),
 }
 LEARNABLE = [k for k in MODULES if k not in ("RReLU", "Activation")]
 
 
 def params_of(name):
-  factory, needs = MODULES[name]
-  return pytest.param(factory, id=name, marks=requires(*needs))
-
-
-def inputs(shape=(6, C), seed=0, dtype=np.float32):
-  x = np.random.default_rng(seed).normal(size=shape)
-  x[np.abs(x) < 0.05] += 0.1  # away from the kinks at 0, for finite differences
-  return jnp.asarray(x, dtype)
+  return pytest.param(MODULES[name], id=name)
 
 
 def jitter(params, seed=1, scale=0.1):
@@ -101,7 +85,6 @@ def test_partitioning_metadata():
   assert dense["dense"]["bias"].names == ("model",)
 
 
-@requires("rational")
 @pytest.mark.parametrize("init, tolerance", [("leaky_relu", 0.05), ("tanh", 1e-4)])
 def test_rational_init_fits_the_named_activation(init, tolerance):
   x = jnp.linspace(-3.0, 3.0, 301, dtype=jnp.float32)
@@ -116,7 +99,6 @@ def test_rational_init_fits_the_named_activation(init, tolerance):
   assert params["numerator"].shape == (4,) and params["denominator"].shape == (2,)
 
 
-@requires("swish")
 def test_dtype_and_param_dtype():
   x = inputs().astype(jnp.bfloat16)
   module = jl.Swish(num_parameters=C)
@@ -132,31 +114,6 @@ def test_dtype_and_param_dtype():
 
 
 # ------------------------------------------------------------------------ gradients
-
-
-def finite_difference_check(loss, params, h=1e-6, rtol=1e-6, atol=1e-9):
-  """jax.grad(loss) against central differences, for every entry of every leaf."""
-  value_and_grad = jax.jit(jax.value_and_grad(loss))  # one compile for both
-
-  def loss(params):
-    return value_and_grad(params)[0]
-
-  grads = value_and_grad(params)[1]
-  leaves, tree = jax.tree.flatten(params)
-  for i, (leaf, grad) in enumerate(zip(leaves, jax.tree.leaves(grads), strict=True)):
-    flat = np.asarray(leaf).ravel()
-    numeric = np.empty_like(flat)
-    for j in range(flat.size):
-      moved = []
-      for step in (h, -h):
-        new = flat.copy()
-        new[j] += step
-        moved.append(jax.tree.unflatten(tree, [jnp.asarray(new.reshape(leaf.shape))
-                                               if k == i else other
-                                               for k, other in enumerate(leaves)]))
-      numeric[j] = (float(loss(moved[0])) - float(loss(moved[1]))) / (2 * h)
-    np.testing.assert_allclose(np.asarray(grad).ravel(), numeric, rtol=rtol, atol=atol,
-                               err_msg=f"leaf #{i} of {tree}")
 
 
 @pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE])
@@ -229,7 +186,6 @@ def test_per_channel_parameters_along_another_axis(axis):
   np.testing.assert_array_equal(module.apply({"params": params}, x), expected)
 
 
-@requires("swish")
 def test_per_channel_swish_along_axis_1():
   x = inputs(shape=(2, 3, 5))
   beta = jnp.array([0.5, 1.0, 2.0], jnp.float32)
@@ -332,15 +288,13 @@ def test_transforms_and_serialization_round_trip(factory):
 # --------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("name, factory, needs", [
-    ("PReLU", lambda n: jl.PReLU(num_parameters=n), "prelu"),
-    ("Swish", lambda n: jl.Swish(num_parameters=n), "swish"),
-    ("Snake", lambda n: jl.Snake(num_parameters=n), "snake"),
-    ("AconC", lambda n: jl.AconC(num_parameters=n), "acon_c"),
+@pytest.mark.parametrize("name, factory", [
+    ("PReLU", lambda n: jl.PReLU(num_parameters=n)),
+    ("Swish", lambda n: jl.Swish(num_parameters=n)),
+    ("Snake", lambda n: jl.Snake(num_parameters=n)),
+    ("AconC", lambda n: jl.AconC(num_parameters=n)),
 ])
-def test_channel_count_mismatch_is_a_clear_error(name, factory, needs):
-  if not hasattr(jaxact, needs):
-    pytest.skip(f"jaxact.{needs} not in jaxact yet (being added by another developer)")
+def test_channel_count_mismatch_is_a_clear_error(name, factory):
   x = jnp.ones((2, 16), jnp.float32)
   message = f"jaxact.{name}: num_parameters must be 1 or x.shape[-1] = 16; got 8."
   with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("[", r"\[")):

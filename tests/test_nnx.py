@@ -13,41 +13,25 @@ from flax import nnx
 
 import jaxact
 from jaxact import nnx as jx
+from tests.module_helpers import C, finite_difference_check, inputs
 
-C = 4  # channels
-
-
-def requires(*names):
-  """Skips where a functional activation the module calls is not in jaxact yet."""
-  missing = [n for n in names if not hasattr(jaxact, n)]
-  return pytest.mark.skipif(bool(missing), reason=f"jaxact.{', jaxact.'.join(missing)} "
-                            "not in jaxact yet (being added by another developer)")
-
-
-# name -> (factory(**dtype_kwargs), functional activations it calls)
+# name -> factory(**dtype_kwargs)
 MODULES = {
-    "PReLU": (lambda **kw: jx.PReLU(num_parameters=C, **kw), ("prelu",)),
-    "Maxout": (lambda **kw: jx.Maxout(C, C, 2, rngs=nnx.Rngs(0), **kw), ("maxout",)),
-    "Swish": (lambda **kw: jx.Swish(1.5, num_parameters=C, **kw), ("swish",)),
-    "Snake": (lambda **kw: jx.Snake(0.7, num_parameters=C, **kw), ("snake",)),
-    "AconC": (lambda **kw: jx.AconC(num_parameters=C, **kw), ("acon_c",)),
-    "Rational": (lambda **kw: jx.Rational(**kw), ("rational",)),
-    "StarReLU": (lambda **kw: jx.StarReLU(**kw), ("star_relu",)),
-    "RReLU": (lambda: jx.RReLU(rngs=nnx.Rngs(rrelu=1)), ("rrelu",)),
-    "Activation": (lambda: jx.Activation("gelu", approximate=False), ("gelu",)),
+    "PReLU": lambda **kw: jx.PReLU(num_parameters=C, **kw),
+    "Maxout": lambda **kw: jx.Maxout(C, C, 2, rngs=nnx.Rngs(0), **kw),
+    "Swish": lambda **kw: jx.Swish(1.5, num_parameters=C, **kw),
+    "Snake": lambda **kw: jx.Snake(0.7, num_parameters=C, **kw),
+    "AconC": lambda **kw: jx.AconC(num_parameters=C, **kw),
+    "Rational": lambda **kw: jx.Rational(**kw),
+    "StarReLU": lambda **kw: jx.StarReLU(**kw),
+    "RReLU": lambda: jx.RReLU(rngs=nnx.Rngs(rrelu=1)),
+    "Activation": lambda: jx.Activation("gelu", approximate=False),
 }
 LEARNABLE = [k for k in MODULES if k not in ("RReLU", "Activation")]
 
 
 def params_of(name):
-  factory, needs = MODULES[name]
-  return pytest.param(factory, id=name, marks=requires(*needs))
-
-
-def inputs(shape=(6, C), seed=0, dtype=np.float32):
-  x = np.random.default_rng(seed).normal(size=shape)
-  x[np.abs(x) < 0.05] += 0.1  # away from the kinks at 0, for finite differences
-  return jnp.asarray(x, dtype)
+  return pytest.param(MODULES[name], id=name)
 
 
 def jitter(model, seed=1, scale=0.1):
@@ -101,7 +85,6 @@ def test_sharding_metadata_and_eager_sharding_under_a_mesh():
     assert sharding.spec == jax.sharding.PartitionSpec("model")
 
 
-@requires("rational")
 @pytest.mark.parametrize("init, tolerance", [("leaky_relu", 0.05), ("tanh", 1e-4)])
 def test_rational_init_fits_the_named_activation(init, tolerance):
   x = jnp.linspace(-3.0, 3.0, 301, dtype=jnp.float32)
@@ -112,7 +95,6 @@ def test_rational_init_fits_the_named_activation(init, tolerance):
   assert rms < tolerance / 5, f"{init}: rms error {rms}"
 
 
-@requires("swish")
 def test_dtype_and_param_dtype():
   x = inputs().astype(jnp.bfloat16)
   layer = jx.Swish(num_parameters=C)
@@ -125,31 +107,6 @@ def test_dtype_and_param_dtype():
 
 
 # ------------------------------------------------------------------------ gradients
-
-
-def finite_difference_check(loss, params, h=1e-6, rtol=1e-6, atol=1e-9):
-  """jax.grad(loss) against central differences, for every entry of every leaf."""
-  value_and_grad = jax.jit(jax.value_and_grad(loss))  # one compile for both
-
-  def loss(params):
-    return value_and_grad(params)[0]
-
-  grads = value_and_grad(params)[1]
-  leaves, tree = jax.tree.flatten(params)
-  for i, (leaf, grad) in enumerate(zip(leaves, jax.tree.leaves(grads), strict=True)):
-    flat = np.asarray(leaf).ravel()
-    numeric = np.empty_like(flat)
-    for j in range(flat.size):
-      moved = []
-      for step in (h, -h):
-        new = flat.copy()
-        new[j] += step
-        moved.append(jax.tree.unflatten(tree, [jnp.asarray(new.reshape(leaf.shape))
-                                               if k == i else other
-                                               for k, other in enumerate(leaves)]))
-      numeric[j] = (float(loss(moved[0])) - float(loss(moved[1]))) / (2 * h)
-    np.testing.assert_allclose(np.asarray(grad).ravel(), numeric, rtol=rtol, atol=atol,
-                               err_msg=f"leaf #{i} of {tree}")
 
 
 @pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE])
@@ -321,13 +278,13 @@ def test_transforms_and_state_round_trips(factory):
 # --------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("name, factory, needs", [
-    ("PReLU", lambda n: jx.PReLU(num_parameters=n), "prelu"),
-    ("Swish", lambda n: jx.Swish(num_parameters=n), "swish"),
-    ("Snake", lambda n: jx.Snake(num_parameters=n), "snake"),
-    ("AconC", lambda n: jx.AconC(num_parameters=n), "acon_c"),
+@pytest.mark.parametrize("name, factory", [
+    ("PReLU", lambda n: jx.PReLU(num_parameters=n)),
+    ("Swish", lambda n: jx.Swish(num_parameters=n)),
+    ("Snake", lambda n: jx.Snake(num_parameters=n)),
+    ("AconC", lambda n: jx.AconC(num_parameters=n)),
 ])
-def test_channel_count_mismatch_is_a_clear_error(name, factory, needs):
+def test_channel_count_mismatch_is_a_clear_error(name, factory):
   x = jnp.ones((2, 16), jnp.float32)
   message = f"jaxact.{name}: num_parameters must be 1 or x.shape[-1] = 16; got 8."
   with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("[", r"\[")):
