@@ -31,7 +31,9 @@ def _sigmoid_forward(x):
 
 def _sigmoid_slope_forward(x):
   s, s_neg = logistic_pair(x)
-  return s * s_neg
+  # Both factors round to either side of 1/2 near x = 0; their product may round above
+  # the true maximum 1/4, which the clamp restores (NaN passes through minimum).
+  return jnp.minimum(s * s_neg, 0.25)
 
 
 # The slope is itself a custom pair: sigma'' = -sigma' tanh(x / 2) keeps every digit
