@@ -25,6 +25,15 @@ def _family(name: str) -> str:
   return module.rsplit(".", 1)[-1]
 
 
+def import_module(name: str):
+  """``jaxact.linen`` or ``jaxact.nnx``; a site without the module pages is not built."""
+  try:
+    return importlib.import_module(f"jaxact.{name}")
+  except ImportError as e:
+    raise RuntimeError(f"the API pages of jaxact.{name} need flax ({e}); install the docs "
+                       "extra: pip install -e '.[docs]'") from e
+
+
 def write(folder: pathlib.Path) -> None:
   folder.mkdir(parents=True, exist_ok=True)
   lines = ["Functions: ``jaxact``", "=====================", "",
@@ -43,13 +52,9 @@ def write(folder: pathlib.Path) -> None:
       lines += [f".. autofunction:: {name}", ""]
   (folder / "functions.rst").write_text("\n".join(lines))
 
-  modules = []
+  modules = ["linen", "nnx"]
   for module_name, framework in (("linen", "flax.linen"), ("nnx", "flax.nnx")):
-    try:
-      module = importlib.import_module(f"jaxact.{module_name}")
-    except ImportError:
-      continue
-    modules.append(module_name)
+    module = import_module(module_name)
     title = f"Modules for {framework}: ``jaxact.{module_name}``"
     page = [title, "=" * len(title), "", f".. currentmodule:: jaxact.{module_name}", ""]
     for name in module.__all__:

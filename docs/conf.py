@@ -30,11 +30,15 @@ extensions = [
   "sphinx.ext.napoleon",
   "sphinx.ext.mathjax",
   "sphinx.ext.viewcode",
+  # MathJax served from _static, not a CDN: the formulas render offline.
+  "sphinx-mathjax-offline",
 ]
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 nb_execution_mode = "off"
 autosummary_generate = True
 autodoc_typehints = "description"
+# Parameter types read `ArrayLike`, as in jax's docs, not the union it stands for.
+autodoc_type_aliases = {"ArrayLike": "ArrayLike"}
 autodoc_member_order = "bysource"
 napoleon_google_docstring = True
 napoleon_use_rtype = False
@@ -47,13 +51,12 @@ nitpicky = False
 
 
 def _undocumented() -> list[str]:
+  import api_pages
+
   names = [f"jaxact.{n}" for n in jaxact.__all__
            if not inspect.getdoc(getattr(jaxact, n))]
   for module_name in ("linen", "nnx"):
-    try:
-      module = __import__(f"jaxact.{module_name}", fromlist=["__all__"])
-    except ImportError:
-      continue
+    module = api_pages.import_module(module_name)
     names += [f"jaxact.{module_name}.{n}" for n in getattr(module, "__all__", [])
               if not inspect.getdoc(getattr(module, n))]
   return names

@@ -4,6 +4,7 @@ every docstring valid reStructuredText, the gallery drawn)."""
 from __future__ import annotations
 
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -28,3 +29,48 @@ def test_sphinx_build_with_warnings_as_errors(tmp_path):
     assert f'id="jaxact.{name}"' in functions, f"jaxact.{name} has no API entry"
   gallery = sorted((html / "_images").glob("*.png"))
   assert len(gallery) >= 30
+  _check_module_pages(html)
+  _check_offline_math(html)
+  _check_parameter_types(functions)
+
+
+def _check_module_pages(html: pathlib.Path) -> None:
+  """Every class of jaxact.linen and jaxact.nnx has an entry on its page."""
+  import importlib
+
+  for module_name in ("linen", "nnx"):
+    module = importlib.import_module(f"jaxact.{module_name}")
+    page = html / "api" / f"{module_name}.html"
+    assert page.exists(), f"the docs have no page for jaxact.{module_name}"
+    text = page.read_text()
+    for name in module.__all__:
+      assert f'id="jaxact.{module_name}.{name}"' in text, f"jaxact.{module_name}.{name}"
+
+
+def _check_offline_math(html: pathlib.Path) -> None:
+  """The formulas render with a MathJax the site ships: no script comes from the network."""
+  pages = sorted(html.rglob("*.html"))
+  scripts = [s for page in pages for s in re.findall(r'<script[^>]*src="([^"]+)"',
+                                                     page.read_text())]
+  remote = sorted({s for s in scripts if "//" in s})
+  assert not remote, f"scripts loaded from the network: {remote}"
+  mathjax = [s for s in scripts if "mathjax" in s.lower()]
+  assert mathjax, "no page loads MathJax"
+  assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()
+
+
+def _check_parameter_types(functions: str) -> None:
+  """Parameter types read ArrayLike (as in jax's docs), not the union it expands to."""
+  assert "<em>ArrayLike</em>" in functions
+  text = re.sub(r"<[^>]+>", "", functions)
+  assert "ndarray | bool" not in text and "| complex" not in text
+
+
+def test_api_pages_fail_without_flax(tmp_path):
+  """Without flax the build stops (it does not publish a site without the module pages)."""
+  script = ("import sys; sys.modules['flax'] = None; sys.path.insert(0, 'docs'); "
+            "import api_pages; api_pages.write(__import__('pathlib').Path(sys.argv[1]))")
+  done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
+                        text=True, timeout=300, cwd=ROOT)
+  assert done.returncode != 0
+  assert "need flax" in done.stderr and "pip install -e '.[docs]'" in done.stderr
