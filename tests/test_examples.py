@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -29,9 +30,10 @@ def run(script: str, *args: str, devices: int = 1, timeout: int = 240) -> str:
   return done.stdout
 
 
-@pytest.mark.parametrize("devices", [1, 8])
-def test_train_quick(tmp_path, devices):
-  out = run("train.py", "--quick", "--out", str(tmp_path), devices=devices)
+@pytest.mark.parametrize(("devices", "axis_type"), [(1, "auto"), (8, "explicit")])
+def test_train_quick(tmp_path, devices, axis_type):
+  out = run("train.py", "--quick", "--axis-type", axis_type, "--out", str(tmp_path),
+            devices=devices)
   last = out.strip().splitlines()[-1]
   assert last.startswith("test_accuracy: ")
   accuracy = float(last.split(": ")[1])
@@ -39,6 +41,7 @@ def test_train_quick(tmp_path, devices):
   metrics = json.loads((tmp_path / "metrics.json").read_text())
   assert metrics["test_accuracy"] == pytest.approx(accuracy, abs=1e-4)
   assert len(metrics["devices"]) == devices
+  assert metrics["axis_type"] == axis_type
   assert (tmp_path / "curves.png").stat().st_size > 1000
 
 
@@ -49,6 +52,30 @@ def test_train_quick_with_modules_and_cnn(tmp_path, activation, model):
             "--out", str(tmp_path), devices=2)
   accuracy = float(out.strip().splitlines()[-1].split(": ")[1])
   assert accuracy > 0.7, out
+
+
+def mesh_calls(text: str) -> list[str]:
+  """The argument lists of the jax.make_mesh(...) calls in ``text``."""
+  calls = []
+  for match in re.finditer(r"make_mesh\(", text):
+    depth, end = 1, match.end()
+    while depth:
+      depth += {"(": 1, ")": -1}.get(text[end], 0)
+      end += 1
+    calls.append(text[match.end():end - 1])
+  return calls
+
+
+def test_every_mesh_states_its_axis_types():
+  """jax.make_mesh's default axis type differs between jax releases; no example or doc
+  snippet may depend on it."""
+  sources = [*EXAMPLES.glob("*.py"), EXAMPLES / "colab_tpu.ipynb",
+             *(ROOT / "docs").glob("*.md"), ROOT / "README.md"]
+  calls = {path.name: mesh_calls(path.read_text()) for path in sources}
+  assert calls["train.py"] and calls["scaling.md"]
+  for name, found in calls.items():
+    for call in found:
+      assert "axis_types=" in call, f"{name}: make_mesh({call}) leaves the axis types out"
 
 
 def test_train_rejects_unknown_activation(tmp_path):
