@@ -11,13 +11,7 @@ import pytest
 
 import jaxact
 from tests import accuracy, reference
-
-
-def raw_ulps(got, want, dtype) -> np.ndarray:
-  """ULP error with no backward-stability allowance."""
-  want = np.asarray(want, np.float64)
-  zero = np.zeros_like(want)
-  return accuracy.ulp_error(got, want, zero, zero, dtype)
+from tests.helpers import raw_ulps
 
 
 def partials(fn, x, alpha):

@@ -14,16 +14,9 @@ import pytest
 import jaxact
 from tests import accuracy
 from tests import reference as R
+from tests.helpers import each_dtype, raw_ulps
 
-DTYPES = [jnp.bfloat16, jnp.float16, jnp.float32]
 GATED = ["glu", "reglu", "geglu", "swiglu"]
-
-
-def ulps(result, reference, dtype, x=None, q_slope=None):
-  """ULP error with the contract's backward-stable allowance where x, q_slope given."""
-  zeros = np.zeros(np.shape(reference))
-  return accuracy.ulp_error(result, reference, zeros if x is None else x,
-                            zeros if q_slope is None else q_slope, dtype)
 
 
 def bound(dtype, which=0):
@@ -64,7 +57,7 @@ def _allowances(name, a, b):
 
 
 @pytest.mark.parametrize("name", GATED)
-@pytest.mark.parametrize("dtype", DTYPES)
+@each_dtype
 def test_gated_value_and_both_partials_match_reference(name, dtype):
   x = jnp.asarray(np.random.default_rng(0).normal(size=(16, 256)) * 3, dtype)
   x64 = f64(x)
@@ -73,12 +66,12 @@ def test_gated_value_and_both_partials_match_reference(name, dtype):
   assert y.dtype == dtype and grad.dtype == dtype
   value, d_a, d_b = _allowances(name, a, b)
   want = getattr(R, name)(x64)
-  assert np.max(ulps(y, want, dtype, *value)) <= bound(dtype)
+  assert np.max(raw_ulps(y, want, dtype, *value)) <= bound(dtype)
   want_grad = getattr(R, name + "_vjp")(x64, np.ones((16, 128)))
   grad_a, grad_b = np.split(f64(grad), 2, axis=-1)
   want_a, want_b = np.split(want_grad, 2, axis=-1)
-  assert np.max(ulps(grad_a, want_a, dtype, *d_a)) <= bound(dtype, 1), "d/da"
-  assert np.max(ulps(grad_b, want_b, dtype, *d_b)) <= bound(dtype, 1), "d/db"
+  assert np.max(raw_ulps(grad_a, want_a, dtype, *d_a)) <= bound(dtype, 1), "d/da"
+  assert np.max(raw_ulps(grad_b, want_b, dtype, *d_b)) <= bound(dtype, 1), "d/db"
 
 
 def test_glu_half_precision_is_rounded_once():
@@ -88,8 +81,8 @@ def test_glu_half_precision_is_rounded_once():
   x = jnp.concatenate([a, b])
   want = R.glu(f64(x))
   naive = a * jax.nn.sigmoid(b)  # the sigmoid rounded to bfloat16, then the product
-  assert np.max(ulps(naive, want, jnp.bfloat16)) > 1
-  assert np.max(ulps(jaxact.glu(x), want, jnp.bfloat16)) <= 0.5 + 2.0**-8
+  assert np.max(raw_ulps(naive, want, jnp.bfloat16)) > 1
+  assert np.max(raw_ulps(jaxact.glu(x), want, jnp.bfloat16)) <= 0.5 + 2.0**-8
 
 
 def test_glu_gates_the_first_half_with_the_second_as_jax_nn():
@@ -172,14 +165,14 @@ _MASK = np.array([[True] * 5, [True] * 5, [False] * 5, [True, False, True, False
 
 
 @pytest.mark.parametrize("name", NORMALISING)
-@pytest.mark.parametrize("dtype", DTYPES)
+@each_dtype
 def test_masked_and_minus_inf_entries(name, dtype):
   x = jnp.asarray(_MASK_ROWS, dtype)
   ct = np.random.default_rng(3).normal(size=x.shape)
   fn = getattr(jaxact, name)
   y, grad = vjp(lambda x: fn(x, where=jnp.asarray(_MASK)), x, ct)
   want = _ref(name, x, where=_MASK)
-  assert np.max(ulps(y, want, dtype)) <= bound(dtype)
+  assert np.max(raw_ulps(y, want, dtype)) <= bound(dtype)
   assert not np.isnan(f64(y)).any() and not np.isnan(f64(grad)).any()
   want_grad = _ref_vjp(name, x, f64(jnp.asarray(ct, dtype)), where=_MASK)
   eps = 2.0 ** (1 - accuracy.FORMATS[np.dtype(dtype)][0])
@@ -220,8 +213,8 @@ def test_large_float16_rows(name):
     representable = np.isfinite(want.astype(np.float16))
   assert np.array_equal(np.isfinite(f64(y)), representable)
   assert np.isfinite(f64(grad)).all()
-  assert np.max(ulps(y, want, jnp.float16)) <= 1
-  assert np.max(ulps(grad, _ref_vjp(name, x, ct), jnp.float16)) <= 2
+  assert np.max(raw_ulps(y, want, jnp.float16)) <= 1
+  assert np.max(raw_ulps(grad, _ref_vjp(name, x, ct), jnp.float16)) <= 2
   naive = {"softmax": lambda x: jnp.exp(x) / jnp.sum(jnp.exp(x), -1, keepdims=True),
            "log_softmax": lambda x: x - jnp.log(jnp.sum(jnp.exp(x), -1, keepdims=True))}
   assert not np.isfinite(f64(naive[name](x))).all()
@@ -231,7 +224,7 @@ def test_log_softmax_exact_where_softmax_underflows():
   x = jnp.array([0.0, -20.0, -200.0, -1e30], jnp.float32)
   y = jaxact.log_softmax(x)
   want = R.log_softmax(f64(x))
-  assert np.max(ulps(y, want, jnp.float32)) <= 1
+  assert np.max(raw_ulps(y, want, jnp.float32)) <= 1
   assert f64(y)[0] < 0  # -log1p(e^-20) = -2.06e-9, not 0
   np.testing.assert_array_equal(f64(y)[2:], [-200.0, -1e30 * np.float32(1)])
   naive = jnp.log(jax.nn.softmax(x))
@@ -239,25 +232,25 @@ def test_log_softmax_exact_where_softmax_underflows():
   assert f64(jax.nn.log_softmax(x))[0] == 0  # log of the sum 1 + 2e-9 rounds to 0
   for dtype in (jnp.bfloat16, jnp.float16):
     xs = jnp.asarray([0.0, -12.0, -30.0], dtype)
-    assert np.max(ulps(jaxact.log_softmax(xs), R.log_softmax(f64(xs)), dtype)) <= 1
+    assert np.max(raw_ulps(jaxact.log_softmax(xs), R.log_softmax(f64(xs)), dtype)) <= 1
 
 
 @pytest.mark.parametrize("name", NORMALISING)
 def test_float32_carries_the_rounding_of_x_minus_max(name):
   x = jnp.asarray(np.random.default_rng(5).normal(size=(16, 100)) * 30, jnp.float32)
   want = _ref(name, x)
-  assert np.max(ulps(getattr(jaxact, name)(x), want, jnp.float32)) <= bound(jnp.float32)
-  assert np.max(ulps(getattr(jax.nn, name)(x), want, jnp.float32)) > bound(jnp.float32)
+  assert np.max(raw_ulps(getattr(jaxact, name)(x), want, jnp.float32)) <= bound(jnp.float32)
+  assert np.max(raw_ulps(getattr(jax.nn, name)(x), want, jnp.float32)) > bound(jnp.float32)
 
 
 @pytest.mark.parametrize("name", NORMALISING)
-@pytest.mark.parametrize("dtype", DTYPES)
+@each_dtype
 def test_random_rows_value_and_vjp(name, dtype):
   rng = np.random.default_rng(6)
   x = jnp.asarray(rng.normal(size=(32, 64)) * 4, dtype)
   ct = jnp.asarray(rng.normal(size=x.shape), dtype)
   y, grad = vjp(getattr(jaxact, name), x, ct)
-  assert np.max(ulps(y, _ref(name, x), dtype)) <= bound(dtype)
+  assert np.max(raw_ulps(y, _ref(name, x), dtype)) <= bound(dtype)
   want = _ref_vjp(name, x, ct)
   # A vjp is a difference (g_i - <s, g>): allow the error of its float32 evaluation.
   scale = np.abs(f64(ct)) + np.sum(np.abs(f64(ct)) * _ref("softmax", x), -1, keepdims=True)
@@ -360,7 +353,7 @@ def test_sparsemax_infinities():
   assert np.isnan(_naive_sparsemax(x)[1:]).any()  # -inf - -inf, inf - inf
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@each_dtype
 @pytest.mark.parametrize(("scale", "n"), [(1.0, 12), (0.01, 1000), (0.001, 4096), (10.0, 50)])
 def test_sparsemax_is_on_the_simplex_and_exact(dtype, scale, n):
   x = jnp.asarray(np.random.default_rng(9).normal(size=(6, n)) * scale, dtype)
@@ -369,14 +362,14 @@ def test_sparsemax_is_on_the_simplex_and_exact(dtype, scale, n):
   assert y.dtype == dtype and np.all(p >= 0)
   np.testing.assert_allclose(p.sum(-1), 1, rtol=0, atol=4 * float(jnp.finfo(dtype).eps))
   want = R.sparsemax(f64(x))
-  assert np.max(ulps(y, want, dtype)) <= bound(dtype)
+  assert np.max(raw_ulps(y, want, dtype)) <= bound(dtype)
 
 
 def test_sparsemax_naive_running_sum_loses_small_probabilities():
   x = jnp.asarray(np.random.default_rng(9).normal(size=(6, 1000)) * 0.01, jnp.float32)
   want = R.sparsemax(f64(x))
-  assert np.max(ulps(_naive_sparsemax(x), want, jnp.float32)) > 100
-  assert np.max(ulps(jaxact.sparsemax(x), want, jnp.float32)) <= 1
+  assert np.max(raw_ulps(_naive_sparsemax(x), want, jnp.float32)) > 100
+  assert np.max(raw_ulps(jaxact.sparsemax(x), want, jnp.float32)) <= 1
 
 
 def test_sparsemax_jacobian_vs_reference_and_finite_differences():

@@ -18,9 +18,7 @@ import pytest
 from tests import accuracy
 from tests.cases import ELEMENTWISE, ids
 from tests.evaluate import param_derivative, value_and_derivative
-
-DTYPES = {"bfloat16": accuracy.BFLOAT16, "float16": accuracy.FLOAT16,
-          "float32": accuracy.FLOAT32}
+from tests.helpers import each_dtype
 
 
 def inputs(case, dtype) -> np.ndarray:
@@ -36,7 +34,7 @@ def describe(errors, x, what, case, dtype, bound):
           f"{at!r} (bound {bound}); {n_bad} of {errors.size} inputs over the bound")
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
 def test_value_and_derivative_within_ulp_bounds(case, dtype):
   x = inputs(case, dtype)
@@ -51,7 +49,7 @@ def test_value_and_derivative_within_ulp_bounds(case, dtype):
       derivative_err, x, "derivative", case, dtype, derivative_bound)
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
 def test_limits_and_nan(case, dtype):
   x = np.array([np.inf, -np.inf, np.nan]).astype(dtype)
@@ -72,7 +70,7 @@ def test_limits_and_nan(case, dtype):
 KINKED = [c for c in ELEMENTWISE if c.kinks]
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 @pytest.mark.parametrize("case", KINKED, ids=ids(KINKED))
 def test_kink_conventions(case, dtype):
   x = np.array(case.kinks).astype(dtype)
@@ -86,7 +84,7 @@ def test_kink_conventions(case, dtype):
 LEARNABLE = [(c, p) for c in ELEMENTWISE for p in c.learnable]
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 @pytest.mark.parametrize(("case", "param"), LEARNABLE,
                          ids=[f"{c.id}-{p}" for c, p in LEARNABLE])
 def test_parameter_derivatives(case, param, dtype):

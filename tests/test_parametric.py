@@ -16,13 +16,7 @@ import pytest
 import jaxact
 from tests import accuracy, reference
 from tests.evaluate import param_derivative, value_and_derivative
-
-F32 = accuracy.FLOAT32
-DTYPES = [accuracy.BFLOAT16, accuracy.FLOAT16, accuracy.FLOAT32]
-
-
-def ulps(got, ref, x, dtype):
-  return accuracy.measure(np.asarray(got), ref, np.asarray(x), dtype)
+from tests.helpers import F32, each_dtype, ulps
 
 
 def sweep(dtype, kinks=()):
@@ -93,7 +87,7 @@ def test_snake_where_alpha_x_or_two_alpha_x_overflows():
   assert np.max(ulps(dy, reference.snake_grad, x, F32)) <= 8
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+@each_dtype
 def test_snake_at_infinity(dtype):
   x = np.array([-np.inf, np.inf]).astype(dtype)
   naive, _ = value_and_derivative(lambda x: x + jnp.sin(x) ** 2, x)
@@ -263,7 +257,7 @@ def test_rational_derivative_does_not_cancel_for_large_x():
   assert np.max(ulps(dy, ref, x, F32)) <= 8
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+@each_dtype
 def test_rational_kinks_where_q_is_zero(dtype):
   # |.|' = 0 where Q = 0: rational'(0) = a_1 and d/db_j = 0; also at Q's root x = 1.5,
   # and at the smallest normal x, where Q = 0.75 x is subnormal but its sign is not 0.
@@ -280,7 +274,7 @@ def test_rational_kinks_where_q_is_zero(dtype):
   np.testing.assert_array_equal(np.asarray(grads, np.float64), np.zeros((2, 2)))
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+@each_dtype
 @pytest.mark.parametrize("coeffs", COEFFS, ids=lambda c: f"{len(c[0]) - 1}-{len(c[1])}")
 def test_rational_coefficient_derivatives(coeffs, dtype):
   """Every coefficient's partial derivative, within the derivative ULP bounds."""

@@ -12,21 +12,7 @@ import pytest
 import jaxact
 from tests import accuracy, reference
 from tests.evaluate import value_and_derivative
-
-
-def raw_ulps(got, want, dtype) -> np.ndarray:
-  """ULP error with no backward-stability allowance."""
-  want = np.asarray(want, np.float64)
-  zero = np.zeros_like(want)
-  return accuracy.ulp_error(got, want, zero, zero, dtype)
-
-
-def grad(fn, *args, argnums=0):
-  """Elementwise derivative of ``fn`` with respect to argument ``argnums``."""
-  def total(*a):
-    return jnp.sum(fn(*a))
-  return np.asarray(jax.grad(total, argnums=argnums)(*args))
-
+from tests.helpers import grad, raw_ulps
 
 # ----------------------------------------------------------------------------- rrelu
 
@@ -42,7 +28,7 @@ def test_rrelu_with_a_key_draws_one_slope_per_element(make_key):
   x64 = np.asarray(x, np.float64)
   np.testing.assert_array_equal(y, np.where(x64 >= 0, x64, slopes * x64).astype(np.float32))
   # The derivative uses the slope actually applied, rrelu'(0) included.
-  np.testing.assert_array_equal(grad(lambda x: jaxact.rrelu(x, key), x),
+  np.testing.assert_array_equal(grad(lambda x: jaxact.rrelu(x, key))(x),
                                 np.where(x64 > 0, 1.0, slopes).astype(np.float32))
   # Reproducible for one key, different for another; typed and raw keys draw alike.
   np.testing.assert_array_equal(jaxact.rrelu(x, make_key(3)), y)
@@ -65,8 +51,8 @@ def test_rrelu_slopes_are_float32_whatever_the_input_dtype():
 def test_rrelu_without_a_key_is_leaky_relu_with_the_mean_slope():
   x = jnp.asarray(np.linspace(-5, 5, 101), jnp.float32)
   np.testing.assert_array_equal(jaxact.rrelu(x), jaxact.leaky_relu(x, (1 / 8 + 1 / 3) / 2))
-  np.testing.assert_array_equal(grad(jaxact.rrelu, x),
-                                grad(jaxact.leaky_relu, x, (1 / 8 + 1 / 3) / 2))
+  np.testing.assert_array_equal(grad(jaxact.rrelu)(x),
+                                grad(jaxact.leaky_relu)(x, (1 / 8 + 1 / 3) / 2))
   np.testing.assert_allclose(jaxact.rrelu(x, None, 0.1, 0.5), jaxact.leaky_relu(x, 0.3),
                              rtol=1e-7)
   assert jax.grad(jaxact.rrelu)(0.0) == jax.grad(jaxact.leaky_relu)(0.0, (1 / 8 + 1 / 3) / 2)
@@ -183,7 +169,7 @@ def test_threshold_derivative_comes_from_x():
   y = jaxact.threshold(x, -2.0, 3.0)
   np.testing.assert_array_equal(y, [3.0, 3.0, 3.0, 5.0])
   assert np.any(np.where(np.asarray(y) > -2.0, 1.0, 0.0) != [0, 0, 1, 1])  # a rule from y
-  np.testing.assert_array_equal(grad(jaxact.threshold, x, -2.0, 3.0), [0, 0, 1, 1])
+  np.testing.assert_array_equal(grad(jaxact.threshold)(x, -2.0, 3.0), [0, 0, 1, 1])
   d_value = jax.vmap(jax.grad(jaxact.threshold, argnums=2), (0, None, None))(
       x, -2.0, jnp.float32(3.0))
   np.testing.assert_array_equal(d_value, [1, 1, 0, 0])
@@ -207,10 +193,10 @@ def test_threshold_array_parameters():
 
 def test_relu6_and_hard_tanh_kinks_differ_from_jax_nn_where_documented():
   x = jnp.array([-1.0, 0.0, 1.0, 6.0])
-  np.testing.assert_array_equal(grad(jaxact.relu6, x), [0, 0, 1, 0])
-  np.testing.assert_array_equal(grad(jax.nn.relu6, x), [0, 0, 1, 0])
-  np.testing.assert_array_equal(grad(jaxact.hard_tanh, x), [0, 1, 0, 0])
-  np.testing.assert_array_equal(grad(jax.nn.hard_tanh, x), [1, 1, 1, 0])  # jax.nn: 1 at +-1
+  np.testing.assert_array_equal(grad(jaxact.relu6)(x), [0, 0, 1, 0])
+  np.testing.assert_array_equal(grad(jax.nn.relu6)(x), [0, 0, 1, 0])
+  np.testing.assert_array_equal(grad(jaxact.hard_tanh)(x), [0, 1, 0, 0])
+  np.testing.assert_array_equal(grad(jax.nn.hard_tanh)(x), [1, 1, 1, 0])  # jax.nn: 1 at +-1
 
 
 @pytest.mark.parametrize("fn", [jaxact.relu6, jaxact.hard_tanh, jaxact.identity],
@@ -227,4 +213,4 @@ def test_dtype_policy(fn):
   assert np.isnan(dy[0]) and not np.isnan(dy[1])
   naive = {"relu6": jax.nn.relu6, "hard_tanh": jax.nn.hard_tanh,
            "identity": jax.nn.identity}[fn.__name__]
-  assert not np.isnan(grad(naive, jnp.array([np.nan], jnp.float32))[0])
+  assert not np.isnan(grad(naive)(jnp.array([np.nan], jnp.float32))[0])

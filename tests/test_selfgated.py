@@ -15,13 +15,7 @@ import pytest
 import jaxact
 from tests import accuracy, reference
 from tests.evaluate import param_derivative, value_and_derivative
-
-F32 = accuracy.FLOAT32
-HALF_AND_F32 = [accuracy.BFLOAT16, accuracy.FLOAT16, accuracy.FLOAT32]
-
-
-def ulps(got, ref, x, dtype):
-  return accuracy.measure(np.asarray(got), ref, np.asarray(x), dtype)
+from tests.helpers import F32, each_dtype, ulps
 
 
 def _naive_silu_slope(x):
@@ -37,7 +31,7 @@ def _naive_mish_slope(x):
 # ----------------------------------------------------------------------------- silu / swish
 
 
-@pytest.mark.parametrize("dtype", HALF_AND_F32, ids=lambda d: d.name)
+@each_dtype
 def test_silu_limits_where_x_times_sigmoid_is_nan(dtype):
   x = np.array([-np.inf, np.inf, -1e4, 1e4, np.nan]).astype(dtype)
   naive, _ = value_and_derivative(jax.nn.silu, x)
@@ -116,7 +110,7 @@ def test_swish_where_beta_x_overflows(beta):
 # ----------------------------------------------------------------------------- mish
 
 
-@pytest.mark.parametrize("dtype", HALF_AND_F32, ids=lambda d: d.name)
+@each_dtype
 def test_mish_limits_where_the_textbook_form_is_nan(dtype):
   x = np.array([-np.inf, np.inf]).astype(dtype)
   naive, naive_dy = value_and_derivative(jax.nn.mish, x)
@@ -159,7 +153,7 @@ def test_hard_swish_is_hard_silu():
   assert "hard_swish" in jaxact.available() and "hard_silu" in jaxact.available()
 
 
-@pytest.mark.parametrize("dtype", HALF_AND_F32, ids=lambda d: d.name)
+@each_dtype
 def test_hard_silu_limits_nan_and_kinks(dtype):
   x = np.array([-np.inf, np.inf, np.nan, -3.0, 3.0, -1.5]).astype(dtype)
   naive, naive_dy = value_and_derivative(jax.nn.hard_silu, x)

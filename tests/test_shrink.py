@@ -12,14 +12,7 @@ import pytest
 import jaxact
 from tests import accuracy, reference
 from tests.evaluate import value_and_derivative
-
-
-def raw_ulps(got, want, dtype) -> np.ndarray:
-  """ULP error with no backward-stability allowance."""
-  want = np.asarray(want, np.float64)
-  zero = np.zeros_like(want)
-  return accuracy.ulp_error(got, want, zero, zero, dtype)
-
+from tests.helpers import each_dtype, raw_ulps
 
 # ----------------------------------------------------------------------------- tanh_shrink
 
@@ -34,7 +27,7 @@ def _near_zero(dtype) -> np.ndarray:
   return x[(np.abs(x64) < 0.6) & (np.abs(x64) > 1e-30)]
 
 
-@pytest.mark.parametrize("dtype", accuracy.SWEPT_DTYPES, ids=lambda d: d.name)
+@each_dtype
 def test_tanh_shrink_near_zero_without_cancellation(dtype):
   # x - tanh(x) cancels: its true value is x^3/3, and XLA's tanh(x) returns x itself for
   # |x| < 4e-4 in float32, so the naive difference is 0 there.
@@ -113,7 +106,7 @@ def _naive_soft_shrink(x, lambd=0.5):
 @pytest.mark.parametrize(("fn", "naive"), [(jaxact.hard_shrink, _naive_hard_shrink),
                                            (jaxact.soft_shrink, _naive_soft_shrink)],
                          ids=["hard_shrink", "soft_shrink"])
-@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32])
+@each_dtype
 def test_shrink_nan_propagates(fn, naive, dtype):
   x = jnp.array([jnp.nan, 0.25, -2.0], dtype)
   assert not np.isnan(np.asarray(naive(x), np.float32)[0])  # where turns NaN into 0

@@ -11,30 +11,12 @@ import pytest
 import jaxact
 from tests import accuracy, reference
 from tests.evaluate import value_and_derivative
-
-DTYPES = {"bfloat16": accuracy.BFLOAT16, "float16": accuracy.FLOAT16,
-          "float32": accuracy.FLOAT32}
-F32 = accuracy.FLOAT32
-
-
-def ulps(got, ref, x, dtype) -> np.ndarray:
-  return accuracy.measure(np.asarray(got), ref, np.asarray(x), dtype)
-
-
-def assert_exact(got, ref, x, dtype, derivative=False):
-  bound = accuracy.BOUNDS[np.dtype(dtype)][1 if derivative else 0]
-  err = ulps(got, ref, x, dtype)
-  assert np.all(err <= bound), f"{np.max(err)} ULP at x = {np.asarray(x)[np.argmax(err)]}"
-
-
-def grad(fn):
-  return jax.vmap(jax.grad(fn))
-
+from tests.helpers import F32, assert_exact, each_dtype, grad, ulps
 
 # ----------------------------------------------------------------------------- log_sigmoid
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 def test_log_sigmoid_exact_for_large_abs_x(dtype):
   # log(sigmoid(x)): e^-x overflows for x << 0 (-inf instead of x), and 1 + e^-x rounds
   # to 1 for x >> 0 (0 instead of -e^-x).
@@ -59,7 +41,7 @@ def test_log_sigmoid_derivative_from_output_uses_expm1():
                derivative=True)
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 def test_log_sigmoid_limits(dtype):
   x = np.array([-np.inf, np.inf, np.nan]).astype(dtype)
   y, dy = value_and_derivative(jaxact.log_sigmoid, x)
@@ -99,7 +81,7 @@ def test_hard_sigmoid_just_below_three():
 
 @pytest.mark.parametrize("fn", [jaxact.hard_sigmoid, jaxact.sparse_sigmoid],
                          ids=["hard_sigmoid", "sparse_sigmoid"])
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 def test_clamps_propagate_nan(fn, dtype):
   x = jnp.asarray(np.array([np.nan, -5.0, 0.0, 5.0]).astype(dtype))
   # A `where`-based clamp drops NaN; jax.nn's derivative at NaN is 0.
@@ -137,7 +119,7 @@ def test_soft_sign_derivative_exact_at_large_abs_x():
                derivative=True)
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 def test_soft_sign_no_overflow_and_limits(dtype):
   # (1 + |x|)^2 overflows past 1.8e19 in float32 (the derivative underflows to 0, which
   # is right); x / (1 + |x|) is inf / inf = NaN at +-inf.
@@ -152,5 +134,5 @@ def test_soft_sign_no_overflow_and_limits(dtype):
   assert_exact(dy[finite], reference.soft_sign_grad, x[finite], dtype, derivative=True)
   np.testing.assert_array_equal(y.astype(np.float64)[-2:], [-1.0, 1.0])
   np.testing.assert_array_equal(dy.astype(np.float64)[-2:], [0.0, 0.0])
-  second = grad(jax.grad(jaxact.soft_sign))(jnp.asarray(x.astype(np.float32)))
+  second = grad(grad(jaxact.soft_sign))(jnp.asarray(x.astype(np.float32)))
   assert np.all(np.isfinite(np.asarray(second)))

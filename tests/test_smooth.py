@@ -14,26 +14,7 @@ import pytest
 import jaxact
 from tests import accuracy, reference
 from tests.evaluate import param_derivative, value_and_derivative
-
-DTYPES = {"bfloat16": accuracy.BFLOAT16, "float16": accuracy.FLOAT16,
-          "float32": accuracy.FLOAT32}
-F32 = accuracy.FLOAT32
-
-
-def ulps(got, ref, x, dtype) -> np.ndarray:
-  with np.errstate(all="ignore"):
-    return accuracy.measure(np.asarray(got), ref, np.asarray(x), dtype)
-
-
-def assert_exact(got, ref, x, dtype, derivative=False):
-  bound = accuracy.BOUNDS[np.dtype(dtype)][1 if derivative else 0]
-  err = ulps(got, ref, x, dtype)
-  assert np.all(err <= bound), f"{np.max(err)} ULP at x = {np.asarray(x)[np.argmax(err)]}"
-
-
-def grad(fn):
-  return jax.vmap(jax.grad(fn))
-
+from tests.helpers import F32, assert_exact, each_dtype, grad, ulps
 
 # ----------------------------------------------------------------------------- softplus
 
@@ -107,7 +88,7 @@ def test_softplus_beta_derivative_does_not_cancel(beta):
   assert_exact(got, want, x, F32, derivative=True)
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 @pytest.mark.parametrize("beta", [1.0, 10.0, 0.1])
 def test_softplus_limits(beta, dtype):
   x = np.array([np.inf, -np.inf, np.nan]).astype(dtype)
@@ -128,7 +109,7 @@ def test_softplus_beta_zero_is_an_error():
 # ----------------------------------------------------------------------------- sparse_plus
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 def test_sparse_plus_pieces_and_continuous_derivative(dtype):
   x = np.array([-np.inf, -5.0, -1.0, -0.5, 0.0, 0.5, 1.0, 5.0, np.inf]).astype(dtype)
   y, dy = value_and_derivative(jaxact.sparse_plus, x)
@@ -175,7 +156,7 @@ def test_squareplus_square_does_not_overflow(b):
   y, dy = value_and_derivative(lambda x: jaxact.squareplus(x, b), x)
   assert_exact(y, lambda z: reference.squareplus(z, b), x, F32)
   assert_exact(dy, lambda z: reference.squareplus_grad(z, b), x, F32, derivative=True)
-  second = grad(jax.grad(lambda x: jaxact.squareplus(x, b)))(jnp.asarray(x))
+  second = grad(grad(lambda x: jaxact.squareplus(x, b)))(jnp.asarray(x))
   assert np.all(np.isfinite(np.asarray(second)))
 
 
@@ -216,7 +197,7 @@ def test_squareplus_second_derivative_does_not_cancel():
 
   naive = grad(naive_slope)(jnp.asarray(x))
   assert np.max(np.abs(np.asarray(naive, np.float64) / want - 1)) > 1e-5
-  got = grad(jax.grad(lambda x: jaxact.squareplus(x, b)))(jnp.asarray(x))
+  got = grad(grad(lambda x: jaxact.squareplus(x, b)))(jnp.asarray(x))
   np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-6)
 
 
@@ -241,7 +222,7 @@ def test_squareplus_b_derivative(b, x):
   assert_exact(got, want, x, F32, derivative=True)
 
 
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+@each_dtype
 def test_squareplus_limits(dtype):
   x = np.array([np.inf, -np.inf, np.nan]).astype(dtype)
   # jax.nn: NaN derivative at +inf.

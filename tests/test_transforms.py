@@ -10,6 +10,7 @@ import pytest
 
 from tests import accuracy
 from tests.cases import ELEMENTWISE, VECTOR, ids
+from tests.helpers import each_dtype
 
 POINTS = np.array([-30.0, -7.5, -2.0, -1.0, -0.3, -1e-3, 1e-3, 0.3, 1.0, 2.0, 7.5, 30.0],
                   np.float32)
@@ -74,7 +75,7 @@ def test_second_derivatives_agree_and_match_reference(case):
 
 
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
-@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32])
+@each_dtype
 def test_dtype_and_shape_preserved(case, dtype):
   x = jnp.asarray(np.linspace(-3, 3, 24).reshape(2, 3, 4), dtype)
   y = case.fn(x)
@@ -142,7 +143,7 @@ def conditioning(case, x64, out_shape) -> np.ndarray:
 
 
 @pytest.mark.parametrize("case", VECTOR, ids=ids(VECTOR))
-@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32])
+@each_dtype
 def test_vector_dtypes_and_limits(case, dtype):
   x = np.random.default_rng(1).normal(size=case.input_shape)
   x.flat[0], x.flat[1] = np.inf, -np.inf

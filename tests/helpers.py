@@ -1,0 +1,49 @@
+"""What the family tests share: the dtypes swept, ULP errors, the contract's assertion and
+an elementwise derivative. The measuring itself is in ``tests/accuracy.py``."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tests import accuracy
+
+DTYPES = accuracy.SWEPT_DTYPES
+F32 = accuracy.FLOAT32
+# @each_dtype: a test run for bfloat16, float16 and float32, named by the dtype.
+each_dtype = pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+
+
+def ulps(got, ref, x, dtype, kinks=()) -> np.ndarray:
+  """ULP error of ``got``, computed in ``dtype``, against the float64 function ``ref`` at
+  ``x``, with the contract's allowances (:func:`accuracy.measure`)."""
+  with np.errstate(all="ignore"):
+    return accuracy.measure(np.asarray(got), ref, np.asarray(x), dtype, kinks)
+
+
+def raw_ulps(got, want, dtype, x=None, q_slope=None) -> np.ndarray:
+  """ULP error of ``got`` against the float64 values ``want``: no backward-stable
+  allowance, unless the inputs ``x`` and the slope ``q_slope`` of the measured quantity
+  are given (then 8 * 2^-23 * |x q'|, as the contract allows)."""
+  want = np.asarray(want, np.float64)
+  zero = np.zeros_like(want)
+  return accuracy.ulp_error(got, want, zero if x is None else x,
+                            zero if q_slope is None else q_slope, dtype)
+
+
+def assert_exact(got, ref, x, dtype, derivative=False, kinks=()):
+  """``got`` is ``ref(x)`` within the contract's bound for a value (or a derivative)."""
+  bound = accuracy.BOUNDS[np.dtype(dtype)][1 if derivative else 0]
+  err = ulps(got, ref, x, dtype, kinks)
+  assert np.all(err <= bound), (f"{np.max(err):.3g} ULP at x = {np.asarray(x)[np.argmax(err)]} "
+                                f"(bound {bound})")
+
+
+def grad(fn, argnums=0):
+  """The elementwise derivative of an elementwise ``fn``, for inputs of any shape: the
+  gradient of ``sum(fn(...))`` with respect to argument ``argnums``."""
+  def derivative(*args):
+    return jax.grad(lambda *a: jnp.sum(fn(*a)), argnums)(*args)
+  return derivative
