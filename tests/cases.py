@@ -24,31 +24,19 @@ from tests import reference
 
 
 @dataclasses.dataclass(frozen=True)
-class Case:
-  """An elementwise activation with fixed parameters.
+class Row:
+  """A public function ``jaxact.<name>`` called with fixed keyword ``params``, and its
+  float64 reference ``tests.reference.<name>``.
 
   Attributes:
     name: the public function ``jaxact.<name>``.
     params: keyword arguments it is called with.
-    kinks: inputs where the derivative follows a convention of API.md.
-    smooth: whether second derivatives are meaningful everywhere (hessian checks).
-    learnable: parameters whose partial derivatives are checked.
     jax_nn: the jax.nn (or jnp) counterpart with the same parameters, for comparison.
-    torch: the name of the ``torch.nn.functional`` counterpart, if any.
-    float64_limit: the largest |x| of the float64 check (see below).
   """
 
   name: str
   params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-  kinks: tuple[float, ...] = ()
-  smooth: bool = True
-  learnable: tuple[str, ...] = ()
   jax_nn: Callable[..., Any] | None = None
-  torch: str | None = None
-  # Past this |x| the float64 check is skipped: a periodic function (snake) whose period
-  # is below float64's spacing of x there has every value of its range as a
-  # backward-stable result, and XLA's float64 sin does not reduce such arguments exactly.
-  float64_limit: float = np.inf
 
   @property
   def id(self) -> str:
@@ -69,6 +57,28 @@ class Case:
   def ref(self, x: np.ndarray) -> np.ndarray:
     return getattr(reference, self.name)(np.asarray(x, np.float64), **self.params)
 
+
+@dataclasses.dataclass(frozen=True)
+class Case(Row):
+  """An elementwise activation with fixed parameters.
+
+  Attributes (besides :class:`Row`'s):
+    kinks: inputs where the derivative follows a convention of API.md.
+    smooth: whether second derivatives are meaningful everywhere (hessian checks).
+    learnable: parameters whose partial derivatives are checked.
+    torch: the name of the ``torch.nn.functional`` counterpart, if any.
+    float64_limit: the largest |x| of the float64 check (see below).
+  """
+
+  kinks: tuple[float, ...] = ()
+  smooth: bool = True
+  learnable: tuple[str, ...] = ()
+  torch: str | None = None
+  # Past this |x| the float64 check is skipped: a periodic function (snake) whose period
+  # is below float64's spacing of x there has every value of its range as a
+  # backward-stable result, and XLA's float64 sin does not reduce such arguments exactly.
+  float64_limit: float = np.inf
+
   def ref_grad(self, x: np.ndarray) -> np.ndarray:
     return getattr(reference, self.name + "_grad")(np.asarray(x, np.float64), **self.params)
 
@@ -79,25 +89,10 @@ class Case:
 
 
 @dataclasses.dataclass(frozen=True)
-class VectorCase:
+class VectorCase(Row):
   """An activation along an axis (maxout, glu, softmax, ...), with fixed parameters."""
 
-  name: str
-  params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
   input_shape: tuple[int, ...] = (4, 12)
-  jax_nn: Callable[..., Any] | None = None
-
-  @property
-  def id(self) -> str:
-    args = ",".join(f"{k}={v}" for k, v in self.params.items())
-    return f"{self.name}({args})" if args else self.name
-
-  @property
-  def fn(self) -> Callable[..., jax.Array]:
-    return functools.partial(getattr(jaxact, self.name), **self.params)
-
-  def ref(self, x: np.ndarray) -> np.ndarray:
-    return getattr(reference, self.name)(np.asarray(x, np.float64), **self.params)
 
   def ref_vjp(self, x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
     return getattr(reference, self.name + "_vjp")(np.asarray(x, np.float64),
