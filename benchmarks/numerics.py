@@ -4,8 +4,12 @@ for jaxact beside jax.nn (and PyTorch, where installed), on the inputs the tests
 Every finite bfloat16 and float16 input, and the float32 sweep of the tests (log-spaced
 magnitudes 1e-38..3e38 of both signs, dense [-20, 20], kinks and neighbours), measured
 against the independent float64 references of ``tests/reference.py`` with the
-allowances of API.md (see ``tests/accuracy.py``). "non-finite" counts inputs where the
+contract's allowances (see ``tests/accuracy.py``). "non-finite" counts inputs where the
 result is inf or NaN but the truth is finite.
+
+At a kink the derivative is a convention, not a measurement: the error columns leave the
+kink inputs out, and a list under the table names each library's derivative there where
+it differs from jaxact's convention (jax.nn's leaky_relu'(0) = 1, say).
 
 Usage::
 
@@ -16,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import pathlib
 import platform
@@ -39,7 +44,10 @@ def inputs(case, dtype, quick: bool) -> np.ndarray:
     x = accuracy.every_finite(dtype)
   else:
     x = accuracy.float32_sweep(case.kinks)
-  return x[::37] if quick else x
+  if not quick:
+    return x
+  kinks = np.array(case.kinks, np.float64).astype(x.dtype)  # kept, to show conventions
+  return np.concatenate([x[::37], kinks])
 
 
 def torch_function(case):
@@ -68,16 +76,34 @@ def torch_function(case):
   return apply
 
 
+@dataclasses.dataclass
+class Result:
+  """Worst value and derivative errors in ULPs (the derivative away from the kinks), the
+  count of non-finite results where the truth is finite, and the derivative at each
+  kink where it differs from jaxact's convention: {kink: derivative there}."""
+
+  value: float
+  derivative: float
+  non_finite: int
+  conventions: dict[float, float]
+
+
 def measure(evaluate, case, x, dtype):
-  """(worst value ULP, worst derivative ULP, non-finite count) or None if it fails."""
+  """A :class:`Result`, or a string if the library rejects the input."""
   try:
     y, dy = evaluate(x)
   except Exception as e:  # noqa: BLE001 - a library that rejects an input is a result too
     return f"error: {type(e).__name__}"
   value = accuracy.measure(y, case.ref, x, dtype, case.kinks)
   derivative = accuracy.measure(dy, case.ref_grad, x, dtype, case.kinks)
+  x64 = np.asarray(x).astype(np.float64)
+  at_kink = np.isin(x64, case.kinks)
+  conventions = {}
+  for i in np.flatnonzero(at_kink & (derivative > accuracy.BOUNDS[dtype][1])):
+    conventions[float(x64[i]) + 0.0] = float(np.asarray(dy).astype(np.float64)[i])
+  derivative = np.where(at_kink, 0.0, derivative)
   bad = int(np.sum(np.isinf(value) | np.isinf(derivative)))
-  return float(np.max(value)), float(np.max(derivative)), bad
+  return Result(float(np.max(value)), float(np.max(derivative)), bad, conventions)
 
 
 def fmt(result) -> str:
@@ -85,12 +111,30 @@ def fmt(result) -> str:
     return "—"
   if isinstance(result, str):
     return result
-  value, derivative, bad = result
 
   def ulps(u):
     return "inf" if not np.isfinite(u) else (f"{u:.2g}" if u < 100 else f"{u:.1e}")
 
-  return f"{ulps(value)} / {ulps(derivative)}" + (f" ({bad} non-finite)" if bad else "")
+  return (f"{ulps(result.value)} / {ulps(result.derivative)}"
+          + (f" ({result.non_finite} non-finite)" if result.non_finite else "")
+          + (" †" if result.conventions else ""))
+
+
+def convention_notes(case, library: str, results) -> list[str]:
+  """One line per kink where ``library``'s derivative (in any dtype) is not jaxact's."""
+  seen: dict[float, set[float]] = {}
+  for result in results:
+    if isinstance(result, Result):
+      for kink, d in result.conventions.items():
+        seen.setdefault(kink, set()).add(d)
+  if not seen:
+    return []
+  theirs, ours = [], []
+  for kink, values in sorted(seen.items()):
+    theirs.append(f"f'({kink:g}) = " + " or ".join(f"{v:.4g}" for v in sorted(values)))
+    ours.append(f"{float(case.ref_grad(np.array([kink]))[0]):.4g}")
+  return [f"- `{case.id}` in {library}: {' and '.join(theirs)}, where jaxact's convention "
+          f"is {' and '.join(ours)}."]
 
 
 def main() -> None:
@@ -110,25 +154,29 @@ def main() -> None:
   lines.append("| " + " | ".join(header) + " |")
   lines.append("|" + "---|" * len(header))
   worst_jaxact = {d: (0.0, 0.0) for d in DTYPES}
+  notes = []
   for case in cases:
     row = [f"`{case.id}`"]
-    jaxact_cells, jax_cells, torch_cells = [], [], []
+    results = {"jaxact": [], "jax.nn": [], "PyTorch": []}
     for dtype in DTYPES:
       x = inputs(case, dtype, args.quick)
       ours = measure(lambda x, f=case.fn: value_and_derivative(f, x), case, x, dtype)
-      jaxact_cells.append(fmt(ours))
-      if isinstance(ours, tuple):
+      results["jaxact"].append(ours)
+      if isinstance(ours, Result):
         v, d = worst_jaxact[dtype]
-        worst_jaxact[dtype] = (max(v, ours[0] / accuracy.BOUNDS[dtype][0]),
-                               max(d, ours[1] / accuracy.BOUNDS[dtype][1]))
+        worst_jaxact[dtype] = (max(v, ours.value / accuracy.BOUNDS[dtype][0]),
+                               max(d, ours.derivative / accuracy.BOUNDS[dtype][1]))
       base = case.baseline
-      jax_cells.append(fmt(None if base is None else measure(
-          lambda x, base=base: value_and_derivative(base, x), case, x, dtype)))
+      results["jax.nn"].append(None if base is None else measure(
+          lambda x, base=base: value_and_derivative(base, x), case, x, dtype))
       if have_torch:
         fn = torch_function(case)
-        torch_cells.append(fmt(None if fn is None else measure(fn, case, x, dtype)))
-    lines.append("| " + " | ".join(row + jaxact_cells + jax_cells + torch_cells) + " |")
+        results["PyTorch"].append(None if fn is None else measure(fn, case, x, dtype))
+    cells = [fmt(r) for lib in results.values() for r in lib]
+    lines.append("| " + " | ".join(row + cells) + " |")
     print(lines[-1], flush=True)
+    for library, found in results.items():
+      notes += convention_notes(case, library, found)
 
   import jaxlib
 
@@ -141,7 +189,9 @@ def main() -> None:
     "Worst error in ULPs, value / derivative (bounds: 1 / 2 in bfloat16 and float16, "
     "5 / 8 in float32), over every finite bfloat16 and float16 input and the float32 "
     "sweep; \"non-finite\" counts inputs where the result is inf or NaN but the truth "
-    "is finite; — where the library has no such function.",
+    "is finite; — where the library has no such function. The derivative columns leave "
+    "out the inputs at a kink, where the derivative is a convention; † marks a library "
+    "whose convention there differs from jaxact's, listed under the table.",
     "",
     f"Command: `python benchmarks/numerics.py{' --quick' if args.quick else ''}`; "
     f"{versions}; {jax.devices()[0].platform} ({platform.machine()}); "
@@ -149,7 +199,10 @@ def main() -> None:
     "",
   ]
   args.out.parent.mkdir(parents=True, exist_ok=True)
-  args.out.write_text("\n".join(preamble + lines) + "\n")
+  conventions = ["", "† Where a library's derivative at a kink differs from jaxact's "
+                 "convention (a choice, not an error; not counted above):", "",
+                 *notes] if notes else []
+  args.out.write_text("\n".join(preamble + lines + conventions) + "\n")
   print(f"\nwrote {args.out}")
   for dtype, (v, d) in worst_jaxact.items():
     print(f"jaxact worst in {dtype.name}: value {v:.2f} x bound, derivative {d:.2f} x bound")
