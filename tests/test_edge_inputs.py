@@ -17,6 +17,7 @@ import pytest
 
 import jaxact
 from jaxact._src import selfgated
+from tests.cases import ELEMENTWISE, VECTOR, ids
 
 # Small but normal in float32, so that CPU's flushing cannot hide it.
 _TAIL = 2.0**-100
@@ -68,3 +69,59 @@ def _check_exact_gelu_and_geglu_limits(dtype):
   pair = jnp.array([-np.inf, 2.0], dtype)
   assert jaxact.geglu(pair)[0] == 0
   np.testing.assert_array_equal(jax.grad(lambda v: jaxact.geglu(v)[0])(pair), [0, 0])
+
+
+# ------------------------------------------------------------------------ empty arrays
+
+
+def _empty_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+  """``shape`` with each axis in turn made empty, and the empty vector."""
+  return [shape[:i] + (0,) + shape[i + 1:] for i in range(len(shape))] + [(0,)]
+
+
+def _output_shape(case, shape):
+  """What a function along an axis makes of ``shape`` (as jax.nn would)."""
+  axis = case.params.get("axis", -1) % len(shape)
+  if case.name == "maxout":
+    size = shape[axis] // case.params["num_pieces"]
+  elif case.name in ("glu", "reglu", "geglu", "swiglu"):
+    size = shape[axis] // 2
+  else:
+    size = shape[axis]
+  return shape[:axis] + (size,) + shape[axis + 1:]
+
+
+def _value_and_grad_of_empty(fn, shape, dtype):
+  x = jnp.zeros(shape, dtype)
+  y = fn(x)
+  g = jax.grad(lambda v: jnp.sum(fn(v).astype(jnp.float32)))(x)
+  y_jit = jax.jit(fn)(x)
+  assert y.dtype == dtype and y_jit.dtype == dtype and g.dtype == dtype
+  assert y_jit.shape == y.shape and g.shape == shape
+  return y
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
+def test_elementwise_of_empty_arrays(case):
+  for shape, dtype in [((0,), jnp.float32), ((3, 0), jnp.float32), ((2, 0), jnp.bfloat16)]:
+    assert _value_and_grad_of_empty(case.fn, shape, dtype).shape == shape
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float32])
+@pytest.mark.parametrize("case", VECTOR, ids=ids(VECTOR))
+def test_functions_along_an_axis_of_empty_arrays(case, dtype):
+  for shape in _empty_shapes(case.input_shape):
+    y = _value_and_grad_of_empty(case.fn, shape, dtype)
+    assert y.shape == _output_shape(case, shape), shape
+    if case.jax_nn is not None:
+      assert y.shape == case.jax_nn(jnp.zeros(shape, dtype), **case.params).shape
+
+
+def test_softmax_of_an_empty_array_as_jax_nn():
+  # jax's own tests/nn_test.py, testSoftmaxEmptyArray, run on jaxact.
+  x = jnp.array([], dtype=float)
+  np.testing.assert_array_equal(jaxact.softmax(x), jax.nn.softmax(x))
+  np.testing.assert_array_equal(jaxact.log_softmax(x), jax.nn.log_softmax(x))
+  mask = jnp.zeros((0,), bool)
+  assert jaxact.softmax(x, where=mask).shape == (0,)
+  assert jaxact.log_softmax(jnp.zeros((3, 0)), axis=None).shape == (3, 0)

@@ -336,7 +336,7 @@ def _shifted(x, where, axes, exact):
   elsewhere (the limit); a NaN anywhere in a row makes the whole row NaN.
   """
   xm = _masked(x, where)
-  m = jnp.max(xm, axes, keepdims=True)
+  m = jnp.max(xm, axes, keepdims=True, initial=-jnp.inf)  # initial: empty rows
   m_safe = jnp.where(jnp.isinf(m), 0, m)  # 0 on empty and +inf rows; NaN stays NaN
   d, dl = _two_sum(xm, -m_safe) if exact else (xm - m_safe, None)
   d = jnp.where(m == jnp.inf, jnp.where(xm == jnp.inf, 0, -jnp.inf), d)
@@ -388,7 +388,7 @@ def _log_softmax_jvp(axes, exact, primals, tangents):
   # log_softmax is constant (-inf) at masked entries and on rows with nothing above
   # -inf: its derivative is 0 there (not the 1 of x_i - logsumexp(x)); NaN rows stay
   # NaN. The maximum is the forward's own (the same expression, merged by XLA).
-  m = jnp.max(_masked(x, where), axes, keepdims=True)
+  m = jnp.max(_masked(x, where), axes, keepdims=True, initial=-jnp.inf)
   live = m > -jnp.inf
   keep = live if where is None else live & where
   keep = keep | jnp.isnan(m)
@@ -548,7 +548,7 @@ def _sparsemax_refine(d, e, tau_hi, tau_lo, axis):
 
 
 def _sparsemax_forward(x, axis):
-  m = jnp.max(x, axis, keepdims=True)
+  m = jnp.max(x, axis, keepdims=True, initial=-jnp.inf)  # initial: empty rows
   m_safe = jnp.where(jnp.isinf(m), 0, m)
   d, e = _two_sum(x, -m_safe)  # x - m = d + e exactly
   d = jnp.where(m == jnp.inf, jnp.where(x == jnp.inf, 0, -jnp.inf), d)
@@ -558,7 +558,7 @@ def _sparsemax_forward(x, axis):
   z = -jnp.sort(-d, axis=axis)
   k = jnp.arange(1, x.shape[axis] + 1, dtype=x.dtype)
   k = k.reshape([-1 if i == axis else 1 for i in range(x.ndim)])
-  tau = jnp.max((jnp.cumsum(z, axis) - 1) / k, axis, keepdims=True)
+  tau = jnp.max((jnp.cumsum(z, axis) - 1) / k, axis, keepdims=True, initial=-jnp.inf)
   tau = jnp.where(jnp.isfinite(tau), tau, -1)  # rows of -inf (and NaN, fixed below)
   tau_hi, tau_lo = _sparsemax_refine(d, e, tau, jnp.zeros_like(tau), axis)
   tau_hi, tau_lo = _sparsemax_refine(d, e, tau_hi, tau_lo, axis)
