@@ -1029,7 +1029,8 @@ class _RatParts:
     self.P = _comp_horner(self.a, xf)
     self.Q = _comp_horner(self.b, xf)
     self.D = 1.0 + np.abs(self.Q)
-    self.sgnQ = np.sign(self.Q)
+    # sgn(Q) = sgn(x) sgn(Q / x): right where Q itself underflows (x subnormal)
+    self.sgnQ = np.sign(xf) * np.sign(_comp_horner(self.b[1:], xf))
     # asymptotics at x = +-inf
     self.N = _last_nonzero(self.a)
     self.M = max(_last_nonzero(self.b), 0)
