@@ -125,3 +125,53 @@ def test_softmax_of_an_empty_array_as_jax_nn():
   mask = jnp.zeros((0,), bool)
   assert jaxact.softmax(x, where=mask).shape == (0,)
   assert jaxact.log_softmax(jnp.zeros((3, 0)), axis=None).shape == (3, 0)
+
+
+# ------------------------------------------------------------- device-array parameters
+
+_DEVICE_PARAMS = [
+  ("leaky_relu", {"negative_slope": 0.2}),
+  ("prelu", {"negative_slope": 0.25}),
+  ("celu", {"alpha": 0.5}),
+  ("softplus", {"beta": 2.0}),
+  ("squareplus", {"b": 1.0}),
+  ("soft_shrink", {"lambd": 0.5}),
+  ("rrelu", {"lower": 0.1, "upper": 0.3}),
+]
+
+
+@pytest.fixture
+def device_arrays_cannot_be_read(monkeypatch):
+  """Reading a jax.Array into NumPy raises. On CPU a device array is host memory that
+  NumPy reads without a copy, which the transfer guard does not see; so np.asarray and
+  np.array refuse jax.Arrays as well."""
+  for name in ("asarray", "array"):
+    original = getattr(np, name)
+
+    def guarded(value, *args, _original=original, **kwargs):
+      if isinstance(value, jax.Array):
+        raise AssertionError("a device array was copied to the host")
+      return _original(value, *args, **kwargs)
+
+    monkeypatch.setattr(np, name, guarded)
+  with jax.transfer_guard_device_to_host("disallow"):
+    yield
+
+
+@pytest.mark.parametrize(("name", "params"), _DEVICE_PARAMS, ids=[n for n, _ in _DEVICE_PARAMS])
+def test_device_array_parameters_are_not_copied_to_the_host(name, params,
+                                                             device_arrays_cannot_be_read):
+  x = jnp.linspace(-3.0, 3.0, 8)
+  on_device = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
+  fn = getattr(jaxact, name)
+  y = fn(x, **on_device)
+  g = jax.grad(lambda s: jnp.sum(fn(x, **{**on_device, next(iter(params)): s})))(
+      next(iter(on_device.values())))
+  assert y.shape == x.shape and g.shape == ()
+
+
+def test_host_parameters_are_still_checked():
+  with pytest.raises(ValueError, match=r"^jaxact\.celu: alpha must be positive; got -1\.0\.$"):
+    jaxact.celu(jnp.ones(3), np.float32(-1.0))
+  with pytest.raises(ValueError, match=r"^jaxact\.softplus: beta must be nonzero; got 0\.0\.$"):
+    jaxact.softplus(jnp.ones(3), np.array([1.0, 0.0]))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import numpy as np
 
 
@@ -25,10 +24,14 @@ def check(ok: bool, fn: str, arg: str, expected: str, got: Any) -> None:
 
 
 def concrete(value: Any) -> np.ndarray | None:
-  """The value as a NumPy array when it is known at trace time, else None."""
-  if isinstance(value, jax.core.Tracer):
-    return None
-  return np.asarray(value)
+  """The value as a NumPy array when it is a Python or NumPy value, else None.
+
+  Only host values are checked: a traced value is unknown at trace time, and reading a
+  device array (``jax.Array``) would copy it to the host on every eager call.
+  """
+  if isinstance(value, (bool, int, float, np.ndarray, np.generic)):
+    return np.asarray(value)
+  return None
 
 
 def concrete_real(value: Any) -> np.ndarray | None:
