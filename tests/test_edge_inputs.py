@@ -175,3 +175,72 @@ def test_host_parameters_are_still_checked():
     jaxact.celu(jnp.ones(3), np.float32(-1.0))
   with pytest.raises(ValueError, match=r"^jaxact\.softplus: beta must be nonzero; got 0\.0\.$"):
     jaxact.softplus(jnp.ones(3), np.array([1.0, 0.0]))
+
+
+# ------------------------------------------------------------- sharded parameters
+
+_SHARDED_SCRIPT = r"""
+import json, sys
+import jax, jax.numpy as jnp, numpy as np
+from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
+import jaxact
+from tests.cases import ELEMENTWISE
+
+first = {}
+for case in ELEMENTWISE:
+  if case.learnable:
+    first.setdefault(case.name, case)
+x = np.random.default_rng(0).normal(scale=2.0, size=(8, 16)).astype(np.float32)
+failures = []
+for mode in (AxisType.Explicit, AxisType.Auto):
+  mesh = jax.make_mesh((4, 2), ("data", "model"), axis_types=(mode, mode))
+  for name, case in first.items():
+    fn = getattr(jaxact, name)
+    param = case.learnable[0]
+    fixed = {k: v for k, v in case.params.items() if k != param}
+    shape = (16,) if name == "prelu" else (1, 16)
+    value = np.float32(case.params.get(param, 0.5)) * np.linspace(0.75, 1.25, 16,
+                                                                   dtype=np.float32)
+    value = value.reshape(shape)
+
+    def step(x, p):
+      f = lambda x, p: fn(x, **fixed, **{param: p})
+      return f(x, p), jax.grad(lambda x, p: jnp.sum(f(x, p) * x), (0, 1))(x, p)
+
+    want = step(x, value)
+    with jax.set_mesh(mesh):
+      xs = jax.device_put(x, NamedSharding(mesh, P("data")))
+      ps = jax.device_put(value, NamedSharding(mesh, P(*[None] * (len(shape) - 1), "model")))
+      runs = [("jit", jax.jit(step))] + ([("eager", step)] if mode == AxisType.Explicit else [])
+      for how, run in runs:
+        try:
+          got = run(xs, ps)
+          for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+        except Exception as e:
+          failures.append(f"{name} ({param}, {mode.name}, {how}): {type(e).__name__}: "
+                          + str(e)[:200])
+print(json.dumps(failures))
+"""
+
+
+def test_sharded_parameters_under_explicit_and_auto_meshes():
+  """Every learnable parameter sharded per channel over a second mesh axis, the batch
+  over the first: the values and gradients of the unsharded call, under jit with Explicit
+  and with Auto axes, and eagerly with Explicit axes (8 simulated CPU devices, in a fresh
+  interpreter)."""
+  import json
+  import os
+  import pathlib
+  import subprocess
+  import sys
+
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
+  env["JAX_PLATFORMS"] = "cpu"
+  done = subprocess.run([sys.executable, "-c", _SHARDED_SCRIPT], env=env, text=True,
+                        capture_output=True, timeout=600,
+                        cwd=pathlib.Path(__file__).resolve().parents[1])
+  assert done.returncode == 0, done.stderr[-3000:]
+  failures = json.loads(done.stdout.strip().splitlines()[-1])
+  assert not failures, "\n".join(failures)

@@ -14,6 +14,8 @@ bfloat16 first.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,7 +66,23 @@ def prepare(fn: str, x: Any, params: Sequence[Any] = (), names: Sequence[str] = 
     _dtype_of(fn, name, p)
     p = jnp.asarray(p)
     cast.append(p if p.dtype == work else p.astype(work))
-  return x, tuple(cast), out
+  return _shard_like_params(x, cast), tuple(cast), out
+
+
+def _shard_like_params(x: jax.Array, params: Sequence[jax.Array]) -> jax.Array:
+  """``x``, resharded under a mesh with Explicit axes to the sharding that ``x`` times
+  the parameters has (a per-channel parameter sharded over another mesh axis than the
+  batch): the formulas select between ``x`` and products with the parameters, and a
+  select needs its operands sharded alike. Unchanged otherwise (Auto axes, no mesh,
+  scalar parameters)."""
+  if not any(p.ndim for p in params):
+    return x
+  if not any(jax.typeof(a).sharding.mesh.explicit_axes for a in (x, *params)):
+    return x
+  product = jax.eval_shape(lambda v, *ps: functools.reduce(operator.mul, ps, v), x, *params)
+  if product.shape != x.shape or product.sharding.spec == jax.typeof(x).sharding.spec:
+    return x
+  return jax.sharding.reshard(x, product.sharding.spec)
 
 
 def finish(y: jax.Array, out: np.dtype) -> jax.Array:
