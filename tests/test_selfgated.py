@@ -15,7 +15,7 @@ import pytest
 import jaxact
 from tests import accuracy, reference
 from tests.evaluate import param_derivative, value_and_derivative
-from tests.helpers import F32, each_dtype, ulps
+from tests.helpers import F32, assert_exact, each_dtype, ulps
 
 
 def _naive_silu_slope(x):
@@ -134,13 +134,16 @@ def test_mish_second_derivative_is_exact_for_large_x():
   # the slope's own rule keeps mish'' = 2w + x w' to a few ULPs.
   x = np.array([5.0, 10.0, 20.0, 30.0, 40.0, -30.0], np.float32)
   got = np.asarray(jax.vmap(jax.grad(jax.grad(jaxact.mish)))(jnp.asarray(x)), np.float64)
-  x64 = x.astype(np.float64)
-  e = np.exp(-np.abs(x64))
-  den = np.where(x64 > 0, 1 + 2 * e + 2 * e * e, e * e + 2 * e + 2)
-  c = np.where(x64 > 0, e * e, e)
-  p = np.where(x64 > 0, -(2 + 3 * e - 2 * e * e - 2 * e**3), 2 + 2 * e - 3 * e * e - 2 * e**3)
-  want = 4 * c * (2 * (1 + e) * den + x64 * p) / den**3
-  np.testing.assert_allclose(got, want, rtol=1e-5)
+
+  def second(z):
+    e = np.exp(-np.abs(z))
+    den = np.where(z > 0, 1 + 2 * e + 2 * e * e, e * e + 2 * e + 2)
+    c = np.where(z > 0, e * e, e)
+    p = np.where(z > 0, -(2 + 3 * e - 2 * e * e - 2 * e**3), 2 + 2 * e - 3 * e * e - 2 * e**3)
+    return 4 * c * (2 * (1 + e) * den + z * p) / den**3
+
+  want = second(x.astype(np.float64))
+  assert_exact(got, second, x, F32, derivative=True)  # the bound of a derivative, 8 ULP
   naive = np.asarray(jax.vmap(jax.grad(jax.grad(jax.nn.mish)))(jnp.asarray(x)), np.float64)
   assert np.max(np.abs(naive / want - 1)) > 1e-3
 
@@ -178,11 +181,14 @@ def test_swish_second_derivatives_agree_in_every_mode(beta):
   rev = np.asarray(jax.vmap(jax.grad(jax.grad(f)))(jnp.asarray(x)))
   fwd = np.asarray(jax.vmap(jax.jacfwd(jax.jacrev(f)))(jnp.asarray(x)))
   np.testing.assert_array_equal(rev, fwd)
-  x64 = x.astype(np.float64)
-  z = beta * x64
-  s, s_neg = 1 / (1 + np.exp(-z)), 1 / (1 + np.exp(z))
-  k = s * s_neg * (2 + z * (s_neg - s))
-  np.testing.assert_allclose(rev, beta * k, rtol=1e-5, atol=1e-7)
+
+  def k(x):
+    z = beta * x
+    s, s_neg = 1 / (1 + np.exp(-z)), 1 / (1 + np.exp(z))
+    return s * s_neg * (2 + z * (s_neg - s))
+
+  # The bound of a derivative, 8 ULP, with the allowance near the zeros of swish''.
+  assert_exact(rev, lambda z: beta * k(z), x, F32, derivative=True)
   mixed = np.asarray(jax.vmap(jax.grad(jax.grad(lambda x, b: jaxact.swish(x, b)), 1),
                               (0, None))(jnp.asarray(x), jnp.float32(beta)))
-  np.testing.assert_allclose(mixed, x64 * k, rtol=1e-5, atol=1e-7)
+  assert_exact(mixed, lambda z: z * k(z), x, F32, derivative=True)
