@@ -88,6 +88,7 @@ def test_glu_half_precision_is_rounded_once():
 
 def test_glu_gates_the_first_half_with_the_second_as_jax_nn():
   x = jnp.array([[1.0, -2.0, 0.5, 3.0]])
+  # jaxact within 5 ULP, jax.nn's a * sigmoid(b) within a few: 1e-6 = 8.4 * 2^-23
   np.testing.assert_allclose(jaxact.glu(x), jax.nn.glu(x), rtol=1e-6)
   np.testing.assert_allclose(jaxact.glu(x.T, axis=0), jax.nn.glu(x.T, axis=0), rtol=1e-6)
 
@@ -98,6 +99,7 @@ def test_geglu_gates_with_the_exact_gelu():
   exact = jaxact.gelu(a, approximate=False)
   np.testing.assert_array_equal(jaxact.geglu(x), exact)
   assert np.max(np.abs(jaxact.geglu(x) - jaxact.gelu(a, approximate=True))) > 1e-4
+  # the value's bound, 5 ULP <= 5 * 2^-23 = 6e-7 relative (gelu's zero at a = 0 is exact)
   np.testing.assert_allclose(jaxact.geglu(x), R.geglu(f64(x)), rtol=1e-6, atol=1e-30)
 
 
@@ -123,7 +125,10 @@ def test_gated_second_derivatives_match_the_reference(name):
   with jax.enable_x64(True):
     hessian = jax.hessian(lambda x: jnp.sum(fn(x) * ct))(jnp.asarray(x))
     forward = jax.jacfwd(jax.jacrev(lambda x: jnp.sum(fn(x) * ct)))(jnp.asarray(x))
+  # float64, the same rules in another order: 1e-12 (4500 * 2^-52)
   np.testing.assert_allclose(hessian, forward, rtol=1e-12, atol=1e-14)
+  # central differences of the reference's float64 vjp, h = 1e-6: rounding ~ 2^-53 |g| / h
+  # = 1e-10 |g| (atol 1e-8), truncation ~ h^2 |g'''| / 6 ~ 1e-13
   h = 1e-6
   vjp_ref = getattr(R, name + "_vjp")
   fd = np.stack([(vjp_ref(x + h * e, ct) - vjp_ref(x - h * e, ct)) / (2 * h)
@@ -194,9 +199,11 @@ def test_plus_inf_entries_share_the_mass(name):
   y, grad = vjp(getattr(jaxact, name), x, ct)
   want = [[0.5, 0, 0.5, 0], [1, 0, 0, 0]] if name == "softmax" else \
       [[-np.log(2), -np.inf, -np.log(2), -np.inf], [0, -np.inf, -np.inf, -np.inf]]
+  # 1/2, 0, 1 exactly and -log 2 within the value's 1 ULP in float32 (< 1e-7 = 0.84 ULP)
   np.testing.assert_allclose(y, want, rtol=1e-7)
   np.testing.assert_allclose(y, _ref(name, x), rtol=1e-7)
   assert np.isfinite(f64(grad)).all()
+  # the derivative's 8 ULP (< 1e-6 relative), sums of two or three exact terms
   np.testing.assert_allclose(grad, _ref_vjp(name, x, ct), rtol=1e-6, atol=1e-30)
   assert np.isnan(f64(getattr(jax.nn, name)(x))).all()  # inf - inf in the naive formula
 
@@ -286,7 +293,10 @@ def test_second_derivatives(name):
     hessian = jax.hessian(loss)(jnp.asarray(x))
     forward = jax.jacfwd(jax.jacrev(loss))(jnp.asarray(x))
     assert np.isfinite(hessian).all()
+  # float64, the same rules in another order: 1e-12 (4500 * 2^-52)
   np.testing.assert_allclose(hessian, forward, rtol=1e-12, atol=1e-14)
+  # central differences of the reference's float64 vjp, h = 1e-6: rounding ~ 2^-53 |g| / h
+  # = 1e-10 |g| (atol 1e-8), truncation ~ h^2 |g'''| / 6 ~ 1e-13
   h = 1e-6
   fd = np.stack([(_ref_vjp(name, x + h * e, ct, where=mask)
                   - _ref_vjp(name, x - h * e, ct, where=mask)) / (2 * h)
@@ -299,6 +309,9 @@ def test_second_derivatives(name):
 def test_axis_forms_as_jax_nn(name, axis):
   x = jnp.asarray(np.random.default_rng(8).normal(size=(3, 4, 5)), jnp.float32)
   ours, theirs = getattr(jaxact, name), getattr(jax.nn, name)
+  # Two float32 results each within 8 ULP: 16 * 2^-23 = 1.9e-6 (atol: results near 0,
+  # whose error is that of the row's largest terms); the gradient, through sin, sums
+  # a row of such terms: 1e-5, 1e-6.
   np.testing.assert_allclose(ours(x, axis), theirs(x, axis), rtol=2e-6, atol=1e-7)
   mask = jnp.asarray(np.arange(5) % 3 != 1)  # broadcasts along the last axis
   np.testing.assert_allclose(ours(x, axis, mask), theirs(x, axis, mask), rtol=2e-6, atol=1e-7)
@@ -338,9 +351,11 @@ def test_sparsemax_ties_and_equal_rows():
   x = jnp.array([[1.0, 1.0, 1.0, 1.0], [2.0, 2.0, 0.0, -1.0], [3.0, 1.0, 3.0, 3.0],
                  [0.5, 0.5, 0.25, 0.25]])
   want = [[0.25] * 4, [0.5, 0.5, 0, 0], [1 / 3, 0, 1 / 3, 1 / 3], [0.375, 0.375, 0.125, 0.125]]
+  # 1/4, 1/2, 1/3, 3/8, 1/8: each the rounding of its exact value (< 1e-7 = 0.84 ULP)
   np.testing.assert_allclose(jaxact.sparsemax(x), want, rtol=1e-7)
   ct = np.array([[1.0, -2.0, 3.0, 0.5]] * 4)
   _, grad = vjp(jaxact.sparsemax, x, ct)
+  # the derivative's 8 ULP (< 1e-6); atol for entries that are differences near 0
   np.testing.assert_allclose(grad, R.sparsemax_vjp(f64(x), ct), rtol=1e-6, atol=1e-7)
 
 
@@ -361,6 +376,8 @@ def test_sparsemax_is_on_the_simplex_and_exact(dtype, scale, n):
   y = jaxact.sparsemax(x)
   p = f64(y)
   assert y.dtype == dtype and np.all(p >= 0)
+  # probabilities each within the value's bound (1 ULP, or 5 in float32): the sum is
+  # off by at most 2.5 eps; 4 eps
   np.testing.assert_allclose(p.sum(-1), 1, rtol=0, atol=4 * float(jnp.finfo(dtype).eps))
   want = R.sparsemax(f64(x))
   assert np.max(raw_ulps(y, want, dtype)) <= bound(dtype)

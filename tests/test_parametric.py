@@ -38,7 +38,7 @@ def test_snake_alpha_zero_is_the_identity():
   d_alpha = param_derivative(lambda x, alpha: jaxact.snake(x, alpha), x[1:6], "alpha", 0.0, F32)
   with np.errstate(over="ignore"):
     want = x[1:6] ** 2  # inf where it overflows
-  np.testing.assert_allclose(d_alpha, want, rtol=1e-7)
+  np.testing.assert_allclose(d_alpha, want, rtol=1e-7)  # x^2 rounded once: 0.5 ULP
 
 
 @pytest.mark.parametrize("alpha", [1e-30, 2.0**-70, -(2.0**-66)])
@@ -184,6 +184,9 @@ def test_acon_c_second_derivatives_and_mixed_partials(p1, p2, beta):
 
   second = np.asarray(jax.vmap(jax.grad(slope))(jnp.asarray(x, jnp.float32)))
   fd = (reference.acon_c_grad(x + h, **params) - reference.acon_c_grad(x - h, **params)) / (2 * h)
+  # Central differences with h = 2^-12 max(|x|, 1): truncation h^2 |f''''| / 6, up to
+  # ~1e-5 relative at |x| = 30; 1e-4 (and 1e-6 where f'' ~ 0, the backward-stable
+  # allowance 8 * 2^-23 |x f'''| for |x f'''| < 1) covers it and the float32 rounding.
   np.testing.assert_allclose(second, fd, rtol=1e-4, atol=1e-6)
   for name in params:
     mixed = np.asarray(jax.vmap(jax.grad(lambda x, v, name=name: slope(x, **{name: v}),

@@ -108,7 +108,7 @@ def test_star_relu_parameter_partials():
   want = reference.star_relu_param_grads(np.asarray(x), 1.5, 0.25)
   d_scale = jax.vmap(jax.grad(jaxact.star_relu, argnums=1), (0, None, None))(x, scale, bias)
   d_bias = jax.vmap(jax.grad(jaxact.star_relu, argnums=2), (0, None, None))(x, scale, bias)
-  np.testing.assert_allclose(d_scale, want["scale"], rtol=1e-7)
+  np.testing.assert_allclose(d_scale, want["scale"], rtol=1e-7)  # x^2: 0.5 ULP < 1e-7
   np.testing.assert_array_equal(d_bias, want["bias"])
 
 
@@ -143,6 +143,7 @@ def test_second_derivative_of_squared_relus_away_from_zero(fn):
   want = np.where(np.asarray(x) > 0, scale, 0.0)
   for second in (jax.vmap(jax.grad(jax.grad(fn))), jax.vmap(jax.jacfwd(jax.grad(fn))),
                  jax.vmap(jax.hessian(fn))):
+    # 2 or 2 * 0.8944: 0.8944 rounded to float32 (0.5 ULP < 1e-7)
     np.testing.assert_allclose(second(x), want, rtol=1e-7)
 
 

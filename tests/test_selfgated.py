@@ -87,7 +87,7 @@ def test_swish_beta_zero_is_exactly_half_x():
   d_beta = param_derivative(lambda x, beta: jaxact.swish(x, beta), x[:6], "beta", 0.0, F32)
   with np.errstate(over="ignore"):
     want = (x[:6].astype(np.float64) ** 2 / 4).astype(np.float32)  # inf where it overflows
-  np.testing.assert_allclose(d_beta, want, rtol=1e-7)
+  np.testing.assert_allclose(d_beta, want, rtol=1e-7)  # x^2 / 4 rounded once: 0.5 ULP
   # and continuously so: a tiny beta is within the ULP bounds of the reference
   for beta in (1e-30, 2.0**-60, -(2.0**-40)):
     z = accuracy.float32_sweep()
