@@ -58,7 +58,7 @@ def write(folder: pathlib.Path) -> None:
     title = f"Modules for {framework}: ``jaxact.{module_name}``"
     page = [title, "=" * len(title), "", f".. currentmodule:: jaxact.{module_name}", ""]
     for name in module.__all__:
-      page += [f".. autoclass:: {name}", "   :members: __call__", ""]
+      page += [f".. autoclass:: {name}", "   :members: __call__", "   :undoc-members:", ""]
     (folder / f"{module_name}.rst").write_text("\n".join(page))
 
   index = ["API reference", "=============", "", ".. toctree::", "   :maxdepth: 2", "",

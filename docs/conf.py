@@ -40,6 +40,8 @@ autodoc_typehints = "description"
 # Parameter types read `ArrayLike`, as in jax's docs, not the union it stands for.
 autodoc_type_aliases = {"ArrayLike": "ArrayLike"}
 autodoc_member_order = "bysource"
+# A module's __call__ without a docstring shows none, not object's "Call self as a function."
+autodoc_inherit_docstrings = False
 napoleon_google_docstring = True
 napoleon_use_rtype = False
 html_theme = "sphinx_book_theme"
@@ -64,9 +66,26 @@ def _undocumented() -> list[str]:
   return names
 
 
+def _nnx_signatures() -> None:
+  """Show each nnx module's constructor signature, not ``(*args, **kwargs)``.
+
+  nnx's metaclass defines ``__call__``, which autodoc (and ``inspect.signature``) read
+  for the class; ``__signature__`` takes precedence over it.
+  """
+  import api_pages
+
+  module = api_pages.import_module("nnx")
+  for name in module.__all__:
+    cls = getattr(module, name)
+    init = inspect.signature(cls.__init__)
+    cls.__signature__ = init.replace(parameters=list(init.parameters.values())[1:])
+
+
 def _generate(app) -> None:
   import api_pages
   import gallery
+
+  _nnx_signatures()
 
   missing = _undocumented()
   if missing:
