@@ -1,12 +1,65 @@
-"""What the linen and nnx module tests share: inputs and the finite-difference check."""
+"""The one table of Flax modules the linen and nnx tests run through, and their inputs.
+
+A row is a module built with the same arguments in both frameworks (nnx adds its
+documented ``in_features`` and ``rngs``), so that every test can build either.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
+from flax import nnx
+
+from jaxact import linen as jl
+from jaxact import nnx as jx
 
 C = 4  # channels
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+  """``jaxact.linen.<cls>(*args, **kwargs)`` and ``jaxact.nnx.<cls>(*nnx_args, *args,
+  **kwargs, rngs=...)``."""
+
+  id: str
+  cls: str
+  args: tuple = ()
+  kwargs: dict = dataclasses.field(default_factory=dict)
+  nnx_args: tuple = ()  # nnx's in_features
+  rngs: bool = False  # nnx takes rngs
+  learnable: bool = True
+
+  def linen(self, **more: Any):
+    return getattr(jl, self.cls)(*self.args, **self.kwargs, **more)
+
+  def nnx(self, **more: Any):
+    if self.rngs:
+      more["rngs"] = nnx.Rngs(0)
+    return getattr(jx, self.cls)(*self.nnx_args, *self.args, **self.kwargs, **more)
+
+
+ROWS = [
+    Row("PReLU", "PReLU", (C, 0.3)),
+    Row("PReLU-shared", "PReLU"),
+    Row("Maxout", "Maxout", (C, 2), nnx_args=(C,), rngs=True),
+    Row("Swish", "Swish", (1.5, C)),
+    Row("Snake", "Snake", (0.7, C)),
+    Row("AconC", "AconC", (C,)),
+    Row("Rational", "Rational", kwargs={"init": "tanh"}),  # API.md's call
+    Row("Rational-gelu", "Rational", (3, 2, "gelu")),
+    Row("StarReLU", "StarReLU"),
+    Row("Activation", "Activation", ("leaky_relu",), {"negative_slope": 0.2}, learnable=False),
+]
+LEARNABLE = [row for row in ROWS if row.learnable]
+
+
+def rows(selection=ROWS):
+  return [pytest.param(row, id=row.id) for row in selection]
 
 
 def inputs(shape=(6, C), seed=0, dtype=np.float32):
@@ -15,26 +68,20 @@ def inputs(shape=(6, C), seed=0, dtype=np.float32):
   return jnp.asarray(x, dtype)
 
 
-def finite_difference_check(loss, params, h=1e-6, rtol=1e-6, atol=1e-9):
-  """jax.grad(loss) against central differences, for every entry of every leaf."""
-  value_and_grad = jax.jit(jax.value_and_grad(loss))  # one compile for both
-
-  def loss(params):
-    return value_and_grad(params)[0]
-
-  grads = value_and_grad(params)[1]
+def jitter(params, seed=1, scale=0.1):
+  """The parameters moved off their init, so that every partial is exercised."""
   leaves, tree = jax.tree.flatten(params)
-  for i, (leaf, grad) in enumerate(zip(leaves, jax.tree.leaves(grads), strict=True)):
-    flat = np.asarray(leaf).ravel()
-    numeric = np.empty_like(flat)
-    for j in range(flat.size):
-      moved = []
-      for step in (h, -h):
-        new = flat.copy()
-        new[j] += step
-        moved.append(jax.tree.unflatten(tree, [jnp.asarray(new.reshape(leaf.shape))
-                                               if k == i else other
-                                               for k, other in enumerate(leaves)]))
-      numeric[j] = (float(loss(moved[0])) - float(loss(moved[1]))) / (2 * h)
-    np.testing.assert_allclose(np.asarray(grad).ravel(), numeric, rtol=rtol, atol=atol,
-                               err_msg=f"leaf #{i} of {tree}")
+  keys = jax.random.split(jax.random.key(seed), max(len(leaves), 1))
+  return jax.tree.unflatten(tree, [p + scale * jax.random.normal(k, p.shape, p.dtype)
+                                   for p, k in zip(leaves, keys, strict=False)])
+
+
+def linen_params(module, x):
+  """The module's parameters at init, plain (no partitioning boxes)."""
+  import flax.linen as nn
+
+  return nn.meta.unbox(module.init(jax.random.key(0), x)).get("params", {})
+
+
+def nnx_params(model):
+  return nnx.to_pure_dict(nnx.state(model, nnx.Param))

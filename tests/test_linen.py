@@ -1,5 +1,7 @@
-"""jaxact.linen: parameters, gradients, training, RReLU's randomness, transforms, state
-round trips, shapes and errors."""
+"""jaxact.linen: parameters and their partitioning, dtypes, training, RReLU's
+randomness, Activation, jax transforms of apply and serialization. What linen and nnx
+share (signatures, initial values, gradients, flax transforms, errors) is tested once,
+for both, in test_modules_equal.py."""
 
 from __future__ import annotations
 
@@ -13,74 +15,39 @@ import pytest
 
 import jaxact
 from jaxact import linen as jl
-from tests.module_helpers import C, finite_difference_check, inputs
-
-# name -> factory
-MODULES = {
-    "PReLU": lambda: jl.PReLU(num_parameters=C),
-    "Maxout": lambda: jl.Maxout(features=C, num_pieces=2),
-    "Swish": lambda: jl.Swish(beta_init=1.5, num_parameters=C),
-    "Snake": lambda: jl.Snake(alpha_init=0.7, num_parameters=C),
-    "AconC": lambda: jl.AconC(num_parameters=C),
-    "Rational": lambda: jl.Rational(),
-    "StarReLU": lambda: jl.StarReLU(),
-    "RReLU": lambda: jl.RReLU(deterministic=False),
-    "Activation": lambda: jl.Activation("gelu", approximate=False),
-}
-LEARNABLE = [k for k in MODULES if k not in ("RReLU", "Activation")]
-
-
-def params_of(name):
-  return pytest.param(MODULES[name], id=name)
-
-
-def jitter(params, seed=1, scale=0.1):
-  """Parameters moved off their init, so that every partial is exercised."""
-  leaves, tree = jax.tree.flatten(params)
-  keys = jax.random.split(jax.random.key(seed), len(leaves))
-  return jax.tree.unflatten(tree, [p + scale * jax.random.normal(k, p.shape, p.dtype)
-                                   for p, k in zip(leaves, keys, strict=True)])
-
+from tests.module_helpers import C, inputs, jitter, rows
 
 # ----------------------------------------------------------------------------- init
 
 
-def test_parameters_and_their_init():
+def test_parameter_shapes_and_modules_without_parameters():
   x = inputs()
   key = jax.random.key(0)
-
-  def params(module):
-    return nn.meta.unbox(module.init(key, x)["params"])
-
-  np.testing.assert_array_equal(params(jl.PReLU(C))["negative_slope"], np.full(C, 0.25))
-  np.testing.assert_array_equal(params(jl.PReLU())["negative_slope"], [0.25])
-  star = params(jl.StarReLU())
-  assert star["scale"].dtype == jnp.float32
-  np.testing.assert_array_equal(star["scale"], np.float32([0.8944]))
-  np.testing.assert_array_equal(star["bias"], np.float32([-0.4472]))
-  maxout = params(jl.Maxout(3, 2))
+  maxout = jl.Maxout(3, 2).init(key, x)["params"]
   assert maxout["dense"]["kernel"].shape == (C, 6) and maxout["dense"]["bias"].shape == (6,)
-  if hasattr(jaxact, "swish"):
-    np.testing.assert_array_equal(params(jl.Swish(num_parameters=C))["beta"], np.ones(C))
-  if hasattr(jaxact, "snake"):
-    np.testing.assert_array_equal(params(jl.Snake())["alpha"], [1.0])
-  if hasattr(jaxact, "acon_c"):
-    acon = params(jl.AconC(C))
-    for name, value in (("p1", 1.0), ("p2", 0.0), ("beta", 1.0)):
-      np.testing.assert_array_equal(acon[name], np.full(C, value))
   assert jl.RReLU(deterministic=True).init(key, x) == {}
+  assert jl.Activation("relu").init(key, x) == {}
 
 
-def test_partitioning_metadata():
+def test_plain_parameters_by_default_and_partitioned_by_name():
+  """Plain parameters by default, as flax.linen.Dense; a ``sharding`` tuple boxes them."""
   x = inputs()
-  boxed = jl.PReLU(C).init(jax.random.key(0), x)["params"]["negative_slope"]
+  key = jax.random.key(0)
+  plain = jl.PReLU(C).init(key, x)["params"]
+  assert isinstance(plain["negative_slope"], jax.Array)
+  assert isinstance(nn.Dense(3).init(key, x)["params"]["kernel"], jax.Array)  # as flax
+  assert all(isinstance(p, jax.Array)
+             for p in jax.tree.leaves(jl.Maxout(3, 2).init(key, x)["params"]))
+  boxed = jl.PReLU(C, sharding=(None,)).init(key, x)["params"]["negative_slope"]
   assert isinstance(boxed, nn.Partitioned) and boxed.names == (None,)
-  sharded = jl.PReLU(C, sharding=("model",)).init(jax.random.key(0), x)["params"]
+  sharded = jl.PReLU(C, sharding=("model",)).init(key, x)["params"]
   assert sharded["negative_slope"].names == ("model",)
   assert nn.get_partition_spec(sharded)["negative_slope"] == jax.sharding.PartitionSpec("model")
-  plain = jl.PReLU(C, sharding=None).init(jax.random.key(0), x)["params"]
-  assert isinstance(plain["negative_slope"], jax.Array)
-  dense = jl.Maxout(3, 2, sharding=(None, "model")).init(jax.random.key(0), x)["params"]
+  for module in (jl.Swish(num_parameters=C, sharding=("model",)), jl.Rational(sharding=("m",)),
+                 jl.StarReLU(sharding=(None,))):
+    assert all(isinstance(p, nn.Partitioned)
+               for p in module.init(key, x)["params"].values()), module
+  dense = jl.Maxout(3, 2, sharding=(None, "model")).init(key, x)["params"]
   assert dense["dense"]["kernel"].names == (None, "model")
   assert dense["dense"]["bias"].names == ("model",)
 
@@ -113,23 +80,6 @@ def test_dtype_and_param_dtype():
   assert prelu.apply(prelu.init(jax.random.key(0), inputs()), inputs()).dtype == jnp.bfloat16
 
 
-# ------------------------------------------------------------------------ gradients
-
-
-@pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE])
-def test_parameter_gradients_match_finite_differences_in_float64(factory):
-  with jax.enable_x64(True):
-    module = factory().clone(param_dtype=jnp.float64)
-    x = inputs(dtype=np.float64)
-    params = jitter(nn.meta.unbox(jax.jit(module.init)(jax.random.key(0), x)["params"]))
-    weights = inputs(seed=3, dtype=np.float64)
-
-    def loss(params):
-      return jnp.sum(module.apply({"params": params}, x) * weights)
-
-    finite_difference_check(loss, params)
-
-
 # ------------------------------------------------------------------------- training
 
 
@@ -156,14 +106,22 @@ def train(model, x, y, steps=8, learning_rate=0.05, momentum=0.9, rng_collection
   return losses, params
 
 
-@pytest.mark.parametrize("factory", [params_of(k) for k in MODULES])
-def test_trains_in_a_sequential_with_a_jitted_optax_step(factory):
-  module = factory()
+@pytest.mark.parametrize("row", rows())
+def test_trains_in_a_sequential_with_a_jitted_optax_step(row):
+  module = row.linen()
   x = inputs(shape=(32, 3))
   y = jnp.sin(3 * x[:, :1]) + x[:, 1:2] ** 2
   model = nn.Sequential([nn.Dense(C), module, nn.Dense(1)])
-  rng = "rrelu" if isinstance(module, jl.RReLU) else None
-  losses, _ = train(model, x, y, rng_collection=rng)
+  losses, _ = train(model, x, y)
+  assert np.all(np.isfinite(losses))
+  assert losses[-1] < 0.9 * losses[0], losses
+
+
+def test_rrelu_trains_with_its_rng_stream():
+  x = inputs(shape=(32, 3))
+  y = jnp.sin(3 * x[:, :1]) + x[:, 1:2] ** 2
+  model = nn.Sequential([nn.Dense(C), jl.RReLU(deterministic=False), nn.Dense(1)])
+  losses, _ = train(model, x, y, rng_collection="rrelu")
   assert np.all(np.isfinite(losses))
   assert losses[-1] < 0.9 * losses[0], losses
 
@@ -173,7 +131,7 @@ def test_per_channel_prelu_learns_one_slope_per_channel():
   y = x * jnp.array([[0.1, 0.9]], jnp.float32)
   _, params = train(jl.PReLU(num_parameters=2), x, y, steps=30, learning_rate=0.3,
                     momentum=None)
-  slopes = np.asarray(nn.meta.unbox(params)["negative_slope"])
+  slopes = np.asarray(params["negative_slope"])
   np.testing.assert_allclose(slopes, [0.1, 0.9], atol=0.02)
 
 
@@ -259,9 +217,9 @@ def test_activation_wraps_any_function_by_name_or_callable():
 # ----------------------------------------------------------- transforms, round trip
 
 
-@pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE + ["Activation"]])
-def test_transforms_and_serialization_round_trip(factory):
-  module = factory()
+@pytest.mark.parametrize("row", rows())
+def test_jax_transforms_of_apply_and_serialization_round_trip(row):
+  module = row.linen()
   x = inputs()
   variables = jax.jit(module.init)(jax.random.key(0), x)
   variables = {"params": jitter(variables["params"])} if variables else {}
@@ -269,13 +227,13 @@ def test_transforms_and_serialization_round_trip(factory):
 
   @jax.jit
   def transformed(variables, x):  # one compile for jit, vmap and grad
-    rows = jax.vmap(lambda row: module.apply(variables, row[None])[0])(x)
+    by_row = jax.vmap(lambda r: module.apply(variables, r[None])[0])(x)
     grad_x = jax.grad(lambda x: jnp.sum(module.apply(variables, x)))(x)
-    return module.apply(variables, x), rows, grad_x
+    return module.apply(variables, x), by_row, grad_x
 
-  jitted, rows, grad_x = transformed(variables, x)
+  jitted, by_row, grad_x = transformed(variables, x)
   np.testing.assert_allclose(jitted, eager, rtol=1e-6, atol=1e-7)
-  np.testing.assert_allclose(rows, eager, rtol=1e-6, atol=1e-7)
+  np.testing.assert_allclose(by_row, eager, rtol=1e-6, atol=1e-7)
   assert grad_x.shape == x.shape and grad_x.dtype == x.dtype
   assert np.all(np.isfinite(grad_x))
   # flax.serialization: bytes restored into a fresh init give identical outputs
@@ -283,44 +241,3 @@ def test_transforms_and_serialization_round_trip(factory):
                                            flax.serialization.to_bytes(variables))
   assert jax.tree.structure(restored) == jax.tree.structure(variables)
   np.testing.assert_array_equal(module.apply(restored, x), eager)  # eager, as `eager`
-
-
-# --------------------------------------------------------------------------- errors
-
-
-@pytest.mark.parametrize("name, factory", [
-    ("PReLU", lambda n: jl.PReLU(num_parameters=n)),
-    ("Swish", lambda n: jl.Swish(num_parameters=n)),
-    ("Snake", lambda n: jl.Snake(num_parameters=n)),
-    ("AconC", lambda n: jl.AconC(num_parameters=n)),
-])
-def test_channel_count_mismatch_is_a_clear_error(name, factory):
-  x = jnp.ones((2, 16), jnp.float32)
-  message = f"jaxact.{name}: num_parameters must be 1 or x.shape[-1] = 16; got 8."
-  with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("[", r"\[")):
-    factory(8).init(jax.random.key(0), x)
-  with pytest.raises(ValueError, match=f"jaxact.{name}: num_parameters must be a positive"):
-    factory(0).init(jax.random.key(0), x)
-
-
-def test_other_shape_errors():
-  key = jax.random.key(0)
-  x = jnp.ones((2, 16), jnp.float32)
-  with pytest.raises(ValueError, match=r"jaxact\.PReLU: axis must be in \[-2, 2\)"):
-    jl.PReLU(num_parameters=16, axis=2).init(key, x)
-  with pytest.raises(ValueError, match=r"jaxact\.PReLU: num_parameters must be 1 or "
-                                       r"x\.shape\[0\] = 2; got 16\."):
-    jl.PReLU(num_parameters=16, axis=0).init(key, x)
-  with pytest.raises(ValueError, match=r"jaxact\.Maxout: num_pieces must be a positive int"):
-    jl.Maxout(3, 0).init(key, x)
-  with pytest.raises(ValueError, match=r"jaxact\.Maxout: features must be a positive int"):
-    jl.Maxout(0, 2).init(key, x)
-  with pytest.raises(ValueError, match=r"jaxact\.Rational: denominator_degree must be"):
-    jl.Rational(5, -1).init(key, x)
-  with pytest.raises(ValueError, match=r"jaxact\.Rational: numerator_degree must be"):
-    jl.Rational(-1, 4).init(key, x)
-  with pytest.raises(ValueError, match=r"jaxact\.get: fn must be"):
-    jl.Rational(init="no_such_activation").init(key, x)
-  # a shared parameter fits any input, a scalar included
-  variables = {"params": {"negative_slope": jnp.array([0.5], jnp.float32)}}
-  assert jl.PReLU().apply(variables, jnp.float32(-2.0)) == -1.0

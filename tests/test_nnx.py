@@ -1,5 +1,7 @@
-"""jaxact.nnx: parameters, gradients, training, RReLU's train/eval, transforms, state
-round trips, sharding, shapes and errors."""
+"""jaxact.nnx: parameters and their sharding, dtypes, training, RReLU's train/eval,
+Activation, jax transforms and state round trips. What linen and nnx share
+(signatures, initial values, gradients, flax transforms, errors) is tested once, for
+both, in test_modules_equal.py."""
 
 from __future__ import annotations
 
@@ -13,56 +15,15 @@ from flax import nnx
 
 import jaxact
 from jaxact import nnx as jx
-from tests.module_helpers import C, finite_difference_check, inputs
-
-# name -> factory(**dtype_kwargs)
-MODULES = {
-    "PReLU": lambda **kw: jx.PReLU(num_parameters=C, **kw),
-    "Maxout": lambda **kw: jx.Maxout(C, C, 2, rngs=nnx.Rngs(0), **kw),
-    "Swish": lambda **kw: jx.Swish(1.5, num_parameters=C, **kw),
-    "Snake": lambda **kw: jx.Snake(0.7, num_parameters=C, **kw),
-    "AconC": lambda **kw: jx.AconC(num_parameters=C, **kw),
-    "Rational": lambda **kw: jx.Rational(**kw),
-    "StarReLU": lambda **kw: jx.StarReLU(**kw),
-    "RReLU": lambda: jx.RReLU(rngs=nnx.Rngs(rrelu=1)),
-    "Activation": lambda: jx.Activation("gelu", approximate=False),
-}
-LEARNABLE = [k for k in MODULES if k not in ("RReLU", "Activation")]
-
-
-def params_of(name):
-  return pytest.param(MODULES[name], id=name)
-
-
-def jitter(model, seed=1, scale=0.1):
-  """Moves every parameter off its init, so that every partial is exercised."""
-  params = nnx.state(model, nnx.Param)
-  leaves, tree = jax.tree.flatten(params)
-  keys = jax.random.split(jax.random.key(seed), len(leaves))
-  nnx.update(model, jax.tree.unflatten(
-      tree, [p + scale * jax.random.normal(k, p.shape, p.dtype)
-             for p, k in zip(leaves, keys, strict=True)]))
-  return model
-
+from tests.module_helpers import C, inputs, jitter, rows
 
 # ----------------------------------------------------------------------------- init
 
 
-def test_parameters_and_their_init():
+def test_parameters_and_modules_without_parameters():
   assert isinstance(jx.PReLU(C).negative_slope, nnx.Param)
-  np.testing.assert_array_equal(jx.PReLU(C).negative_slope[...], np.full(C, 0.25))
-  np.testing.assert_array_equal(jx.PReLU().negative_slope[...], [0.25])
-  star = jx.StarReLU()
-  assert star.scale[...].dtype == jnp.float32
-  np.testing.assert_array_equal(star.scale[...], np.float32([0.8944]))
-  np.testing.assert_array_equal(star.bias[...], np.float32([-0.4472]))
   maxout = jx.Maxout(C, 3, 2, rngs=nnx.Rngs(0))
   assert maxout.dense.kernel[...].shape == (C, 6) and maxout.dense.bias[...].shape == (6,)
-  np.testing.assert_array_equal(jx.Swish(num_parameters=C).beta[...], np.ones(C))
-  np.testing.assert_array_equal(jx.Snake().alpha[...], [1.0])
-  acon = jx.AconC(C)
-  for name, value in (("p1", 1.0), ("p2", 0.0), ("beta", 1.0)):
-    np.testing.assert_array_equal(getattr(acon, name)[...], np.full(C, value))
   rational = jx.Rational(3, 2)
   assert rational.numerator[...].shape == (4,) and rational.denominator[...].shape == (2,)
   assert nnx.state(jx.RReLU(rngs=nnx.Rngs(0)), nnx.Param) == nnx.State({})
@@ -70,10 +31,14 @@ def test_parameters_and_their_init():
 
 
 def test_sharding_metadata_and_eager_sharding_under_a_mesh():
-  assert jx.PReLU(C).negative_slope.get_metadata("out_sharding") == (None,)
+  """No annotation by default, as flax.nnx.Linear; a ``sharding`` tuple is metadata."""
+  assert "out_sharding" not in jx.PReLU(C).negative_slope.get_metadata()
+  assert "out_sharding" not in nnx.Linear(C, 3, rngs=nnx.Rngs(0)).kernel.get_metadata()
+  maxout = jx.Maxout(C, 3, 2, rngs=nnx.Rngs(0))
+  assert "out_sharding" not in maxout.dense.kernel.get_metadata()
+  assert jx.PReLU(C, sharding=(None,)).negative_slope.get_metadata("out_sharding") == (None,)
   spec = nnx.get_partition_spec(nnx.state(jx.PReLU(C, sharding=("model",)), nnx.Param))
   assert spec["negative_slope"].get_value() == jax.sharding.PartitionSpec("model")
-  assert "out_sharding" not in jx.PReLU(C, sharding=None).negative_slope.get_metadata()
   maxout = jx.Maxout(C, 3, 2, sharding=(None, "model"), rngs=nnx.Rngs(0))
   assert maxout.dense.kernel.get_metadata("out_sharding") == (None, "model")
   assert maxout.dense.bias.get_metadata("out_sharding") == ("model",)
@@ -106,23 +71,6 @@ def test_dtype_and_param_dtype():
   assert jx.PReLU(C, dtype=jnp.bfloat16)(inputs()).dtype == jnp.bfloat16
 
 
-# ------------------------------------------------------------------------ gradients
-
-
-@pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE])
-def test_parameter_gradients_match_finite_differences_in_float64(factory):
-  with jax.enable_x64(True):
-    model = jitter(factory(param_dtype=jnp.float64))
-    x = inputs(dtype=np.float64)
-    weights = inputs(seed=3, dtype=np.float64)
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
-
-    def loss(params):
-      return jnp.sum(nnx.merge(graphdef, params, rest)(x) * weights)
-
-    finite_difference_check(loss, params)
-
-
 # ------------------------------------------------------------------------- training
 
 
@@ -142,12 +90,14 @@ def train(model, x, y, steps=8, learning_rate=0.05, momentum=0.9):
   return [float(step(model, optimizer)) for _ in range(steps)]
 
 
-@pytest.mark.parametrize("factory", [params_of(k) for k in MODULES])
-def test_trains_in_a_sequential_with_a_jitted_optax_step(factory):
+@pytest.mark.parametrize("make", [*rows(), pytest.param(
+    lambda: jx.RReLU(rngs=nnx.Rngs(rrelu=1)), id="RReLU")])
+def test_trains_in_a_sequential_with_a_jitted_optax_step(make):
   x = inputs(shape=(32, 3))
   y = jnp.sin(3 * x[:, :1]) + x[:, 1:2] ** 2
   rngs = nnx.Rngs(0)
-  model = nnx.Sequential(nnx.Linear(3, C, rngs=rngs), factory(), nnx.Linear(C, 1, rngs=rngs))
+  module = make() if callable(make) else make.nnx()
+  model = nnx.Sequential(nnx.Linear(3, C, rngs=rngs), module, nnx.Linear(C, 1, rngs=rngs))
   before = jax.tree.map(np.asarray, nnx.state(model.layers[1], nnx.Param))
   losses = train(model, x, y)
   assert np.all(np.isfinite(losses))
@@ -205,7 +155,7 @@ def test_rrelu_train_is_random_within_bounds_and_eval_is_the_mean():
 
 def test_rrelu_rng_streams():
   x = inputs()
-  with pytest.raises(TypeError, match="jaxact.RReLU: rngs must be given"):
+  with pytest.raises(TypeError, match="jaxact.nnx.RReLU: rngs must be given"):
     jx.RReLU()(x)
   assert np.array_equal(jx.RReLU(deterministic=True)(x), jaxact.rrelu(x))
   # its own stream when the Rngs has one, else the default stream
@@ -214,7 +164,7 @@ def test_rrelu_rng_streams():
   c = jx.RReLU(rngs=nnx.Rngs(0))(x)
   np.testing.assert_array_equal(a, b)
   assert not np.array_equal(a, c)
-  with pytest.raises(TypeError, match="jaxact.RReLU: rngs must be"):
+  with pytest.raises(TypeError, match="jaxact.nnx.RReLU: rngs must be"):
     jx.RReLU(rngs=0)
 
 
@@ -238,23 +188,23 @@ def test_activation_wraps_any_function_by_name_or_callable():
 # ----------------------------------------------------------- transforms, round trip
 
 
-@pytest.mark.parametrize("factory", [params_of(k) for k in LEARNABLE + ["Activation"]])
-def test_transforms_and_state_round_trips(factory):
+@pytest.mark.parametrize("row", rows())
+def test_jax_transforms_and_state_round_trips(row):
+  factory = row.nnx
   model = factory()
-  if nnx.state(model, nnx.Param):
-    jitter(model)
+  nnx.update(model, jitter(nnx.state(model, nnx.Param)))
   x = inputs()
   eager = model(x)
 
   @nnx.jit
   def transformed(model, x):  # one compile for jit, both vmaps and grad
-    rows = jax.vmap(lambda row: model(row[None])[0])(x)
+    by_row = jax.vmap(lambda r: model(r[None])[0])(x)
     mapped = nnx.vmap(lambda m, x: m(x), in_axes=(None, 0))(model, x[:, None])[:, 0]
     grad_x = jax.grad(lambda x: jnp.sum(model(x)))(x)
-    return model(x), rows, mapped, grad_x
+    return model(x), by_row, mapped, grad_x
 
-  jitted, rows, mapped, grad_x = transformed(model, x)
-  for result in (jitted, rows, mapped):
+  jitted, by_row, mapped, grad_x = transformed(model, x)
+  for result in (jitted, by_row, mapped):
     np.testing.assert_allclose(result, eager, rtol=1e-6, atol=1e-7)
   assert grad_x.shape == x.shape and grad_x.dtype == x.dtype
   assert np.all(np.isfinite(grad_x))
@@ -273,43 +223,3 @@ def test_transforms_and_state_round_trips(factory):
   nnx.replace_by_pure_dict(state, restored)
   nnx.update(fresh, state)
   np.testing.assert_array_equal(fresh(x), eager)
-
-
-# --------------------------------------------------------------------------- errors
-
-
-@pytest.mark.parametrize("name, factory", [
-    ("PReLU", lambda n: jx.PReLU(num_parameters=n)),
-    ("Swish", lambda n: jx.Swish(num_parameters=n)),
-    ("Snake", lambda n: jx.Snake(num_parameters=n)),
-    ("AconC", lambda n: jx.AconC(num_parameters=n)),
-])
-def test_channel_count_mismatch_is_a_clear_error(name, factory):
-  x = jnp.ones((2, 16), jnp.float32)
-  message = f"jaxact.{name}: num_parameters must be 1 or x.shape[-1] = 16; got 8."
-  with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("[", r"\[")):
-    factory(8)(x)
-  with pytest.raises(ValueError, match=f"jaxact.{name}: num_parameters must be a positive"):
-    factory(0)
-
-
-def test_other_shape_errors():
-  x = jnp.ones((2, 16), jnp.float32)
-  with pytest.raises(ValueError, match=r"jaxact\.PReLU: axis must be in \[-2, 2\)"):
-    jx.PReLU(num_parameters=16, axis=2)(x)
-  with pytest.raises(ValueError, match=r"jaxact\.PReLU: num_parameters must be 1 or "
-                                       r"x\.shape\[0\] = 2; got 16\."):
-    jx.PReLU(num_parameters=16, axis=0)(x)
-  with pytest.raises(ValueError, match=r"jaxact\.Maxout: num_pieces must be a positive int"):
-    jx.Maxout(16, 3, 0, rngs=nnx.Rngs(0))
-  with pytest.raises(ValueError, match=r"jaxact\.Maxout: features must be a positive int"):
-    jx.Maxout(16, 0, 2, rngs=nnx.Rngs(0))
-  with pytest.raises(ValueError, match=r"jaxact\.Rational: denominator_degree must be"):
-    jx.Rational(5, -1)
-  with pytest.raises(ValueError, match=r"jaxact\.Rational: numerator_degree must be"):
-    jx.Rational(-1, 4)
-  with pytest.raises(ValueError, match=r"jaxact\.get: fn must be"):
-    jx.Rational(init="no_such_activation")
-  layer = jx.PReLU()
-  layer.negative_slope[...] = jnp.array([0.5], jnp.float32)
-  assert layer(jnp.float32(-2.0)) == -1.0  # a shared parameter fits a scalar input too

@@ -21,7 +21,8 @@ from jaxact._src import errors
 
 
 def positive_int(module: str, arg: str, value: Any, minimum: int = 1) -> int:
-  """``value`` as an int ``>= minimum``, or the house ValueError naming ``module``."""
+  """``value`` as an int ``>= minimum``, or the house ValueError naming ``module``
+  (``"linen.PReLU"`` reads ``jaxact.linen.PReLU: ...``)."""
   ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
   expected = "be a positive int" if minimum == 1 else f"be an int >= {minimum}"
   errors.check(ok and value >= minimum, module, arg, expected, repr(value))
@@ -74,7 +75,7 @@ FIT_INTERVAL = (-3.0, 3.0)
 FIT_POINTS = 1201
 
 
-def _samples(init: str | Callable[..., Any]) -> tuple[np.ndarray, np.ndarray]:
+def _samples(init: str | Callable[..., Any], where: str) -> tuple[np.ndarray, np.ndarray]:
   """The grid and the target activation on it, as float64 NumPy arrays."""
   from jaxact._src.registry import get  # the registry imports jaxact itself
 
@@ -90,7 +91,7 @@ def _samples(init: str | Callable[..., Any]) -> tuple[np.ndarray, np.ndarray]:
             jax.errors.ConcretizationTypeError):
       y = fn(grid)  # a callable that jit cannot take (a NumPy ufunc, say)
   y = np.asarray(y, np.float64)
-  errors.check(y.shape == x.shape and bool(np.all(np.isfinite(y))), "Rational", "init",
+  errors.check(y.shape == x.shape and bool(np.all(np.isfinite(y))), where, "init",
                "name an elementwise activation, finite on [-3, 3]", repr(init))
   return x, y
 
@@ -130,8 +131,8 @@ def _levenberg_marquardt(vp, vq, y, c, iterations):
 
 
 @functools.lru_cache(maxsize=64)
-def _fit_cached(init, numerator_degree: int, denominator_degree: int):
-  x, y = _samples(init)
+def _fit_cached(init, numerator_degree: int, denominator_degree: int, where: str):
+  x, y = _samples(init, where)
   vp = x[:, None] ** np.arange(numerator_degree + 1)
   vq = x[:, None] ** np.arange(1, denominator_degree + 1)
   # Start 1: linearised least squares for P(x) - B(x) f(x) ~ f(x), the rational
@@ -146,7 +147,8 @@ def _fit_cached(init, numerator_degree: int, denominator_degree: int):
 
 
 def fit_rational(init: str | Callable[..., Any], numerator_degree: int,
-                 denominator_degree: int) -> tuple[np.ndarray, np.ndarray]:
+                 denominator_degree: int, where: str = "Rational"
+                 ) -> tuple[np.ndarray, np.ndarray]:
   r"""Coefficients of the safe rational unit fitted to the activation ``init``.
 
   Minimises :math:`\sum_i (P(x_i) / (1 + |B(x_i)|) - f(x_i))^2` over 1201 equispaced
@@ -161,6 +163,7 @@ def fit_rational(init: str | Callable[..., Any], numerator_degree: int,
     numerator_degree: :math:`n`, the degree of :math:`P` (coefficients :math:`a_0..a_n`).
     denominator_degree: :math:`m`, the degree of :math:`B` (coefficients
       :math:`b_1..b_m`).
+    where: the module errors name, e.g. ``"nnx.Rational"``.
 
   Returns:
     ``(numerator, denominator)``: float64 arrays of lengths :math:`n + 1` and :math:`m`,
@@ -169,5 +172,5 @@ def fit_rational(init: str | Callable[..., Any], numerator_degree: int,
   try:
     hash(init)
   except TypeError:
-    return _fit_cached.__wrapped__(init, numerator_degree, denominator_degree)
-  return _fit_cached(init, numerator_degree, denominator_degree)
+    return _fit_cached.__wrapped__(init, numerator_degree, denominator_degree, where)
+  return _fit_cached(init, numerator_degree, denominator_degree, where)
