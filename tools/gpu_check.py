@@ -7,6 +7,7 @@ the repository root::
 
     python tools/gpu_check.py [OUT]     # OUT: $OUT if set, else gpu-check-<time>
     python tools/gpu_check.py OUT --steps train,suite --budget 300
+    python tools/gpu_check.py OUT2 --steps speed,memory,numerics,train_step  # a 2nd slot
     python tools/gpu_check.py OUT --steps suite --pytest-args "tests/test_numerics.py -x"
 
 jaxact is imported from the repository (the script puts it on PYTHONPATH). Steps, in
@@ -15,7 +16,8 @@ main job, ``examples/train.py``, on Auto mesh axes), ``train-explicit`` (the sam
 Explicit axes, 10 epochs), ``suite`` (pytest with ``-p no:benchmark``, in parallel with
 pytest-xdist where installed; test files that cannot be collected, say for want of
 mpmath, are left out and listed), ``speed``, ``memory``, ``numerics``, ``train_step``
-(``benchmarks/*.py``, where present). Each step has its own limit and all of them
+(``benchmarks/*.py``, where present; the tables they write go to OUT, and the
+checkout's own ``docs/_generated`` tables are put back). Each step has its own limit and all of them
 share ``--budget`` seconds (default 540, to fit a 10-minute slot; give more where
 the machine is yours for longer); a step cut short keeps its log, and pytest is interrupted
 (SIGINT) so that it still reports what failed. ``OUT/summary.md`` (and
@@ -40,6 +42,7 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+GENERATED = ROOT / "docs" / "_generated"  # where the benchmarks write their tables
 OPTIONAL = ["flax", "optax", "sklearn", "matplotlib", "tqdm", "hypothesis", "xdist", "scipy",
             "mpmath", "ml_dtypes", "nbclient", "nbformat", "ipykernel", "sphinx", "myst_nb",
             "libtpu"]
@@ -103,8 +106,8 @@ def main(argv=None) -> int:
 def run_step(name, command, limit, out, env, note) -> dict:
   """Runs ``command`` in the repository root with its output in OUT/<name>.log."""
   log = out / f"{name}.log"
+  tables = {path: path.read_bytes() for path in GENERATED.glob("*.md")}
   start = time.monotonic()
-  started = time.time()
   with open(log, "w") as handle:
     handle.write(f"$ {' '.join(command)}\n(limit {limit:.0f} s)\n\n")
     handle.flush()
@@ -128,11 +131,28 @@ def run_step(name, command, limit, out, env, note) -> dict:
   result = {"step": name, "status": status, "seconds": round(seconds, 1), "log": log.name,
             "note": note}
   details = {"env": env_details, "suite": suite_details}.get(name, tail_details)
-  result.update(details(text, out, started))
+  result.update(details(text, out))
+  written = restore(tables, out)
+  if written:
+    result["tables"] = written
   return result
 
 
-def env_details(text, out, started) -> dict:
+def restore(tables, out) -> list[str]:
+  """Copies the tables a step wrote into OUT and puts back the checkout's own."""
+  written = []
+  for path in GENERATED.glob("*.md"):
+    if tables.get(path) != path.read_bytes():
+      shutil.copy(path, out / path.name)
+      written.append(path.name)
+      if path in tables:
+        path.write_bytes(tables[path])
+      else:
+        path.unlink()
+  return sorted(written)
+
+
+def env_details(text, out) -> dict:
   missing = [m for m in OPTIONAL if importlib.util.find_spec(m) is None]
   smi = shutil.which("nvidia-smi")
   gpu = ""
@@ -148,20 +168,13 @@ def env_details(text, out, started) -> dict:
   return found
 
 
-def tail_details(text, out, started) -> dict:
-  """The last lines of the log, the accuracy train.py printed, tables written."""
+def tail_details(text, out) -> dict:
+  """The last lines of the log and the accuracy train.py printed."""
   lines = [line for line in text.splitlines() if line.strip()]
   found = {"tail": lines[-6:]}
   accuracy = re.findall(r"^test_accuracy: ([0-9.]+)", text, re.M)
   if accuracy:
     found["test_accuracy"] = float(accuracy[-1])
-  tables = []
-  for table in (ROOT / "docs" / "_generated").glob("*.md"):
-    if table.stat().st_mtime >= started:  # a benchmark rewrote it: keep a copy
-      shutil.copy(table, out / table.name)
-      tables.append(table.name)
-  if tables:
-    found["tables"] = sorted(tables)
   return found
 
 
@@ -177,6 +190,7 @@ def suite_command(out, env, workers, extra):
     block = done.stdout.split(f"ERROR collecting {path}", 1)[1]
     error = re.search(r"^E\s+(\w*Error: .*)$", block, re.M)
     reasons.append(f"{path} ({error.group(1) if error else 'see suite-collect.log'})")
+  (out / "junit.xml").unlink(missing_ok=True)
   command = [*base, "-v", "-rfE", "--durations=25", f"--junitxml={out}/junit.xml",
              *(f"--ignore={path}" for path in broken), *extra]
   if importlib.util.find_spec("xdist") is not None:
@@ -185,10 +199,10 @@ def suite_command(out, env, workers, extra):
   return command, note
 
 
-def suite_details(text, out, started) -> dict:
+def suite_details(text, out) -> dict:
   """Outcomes from junit.xml (pytest writes it on an interrupt too), else from the log."""
   junit = out / "junit.xml"
-  if junit.exists() and junit.stat().st_mtime >= started:
+  if junit.exists():
     import xml.etree.ElementTree as ET
 
     outcomes = dict.fromkeys(["passed", "failed", "error", "skipped", "xfailed"], 0)
