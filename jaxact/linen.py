@@ -94,8 +94,12 @@ class _Constructor(type):
 
   def __call__(cls, *args: Any, **kwargs: Any) -> Any:
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
-    renamed = {specs.LINEN_FIELDS.get(k, k) if k not in fields else k: v
-               for k, v in kwargs.items()}
+    renamed = {}
+    for key, value in kwargs.items():
+      field = key if key in fields else specs.LINEN_FIELDS.get(key, key)
+      if field in renamed:
+        raise TypeError(f"{cls.__name__}() got multiple values for argument {key!r}")
+      renamed[field] = value
     args, kwargs = cls._arguments(args, renamed, fields)
     return super().__call__(*args, **kwargs)
 

@@ -5,7 +5,10 @@ differences, every flax transform, and errors that name their namespace."""
 from __future__ import annotations
 
 import inspect
+import pathlib
 import re
+import subprocess
+import sys
 
 import flax.linen as nn
 import jax
@@ -368,3 +371,27 @@ def test_a_shared_parameter_fits_a_scalar_input(framework):
     layer = jx.PReLU()
     layer.negative_slope[...] = jnp.array([0.5], jnp.float32)
     assert layer(jnp.float32(-2.0)) == -1.0
+
+
+def test_the_specifications_import_no_flax():
+  code = ("import sys, jaxact._src.module_specs as s; "
+          "assert not [m for m in sys.modules if m.split('.')[0] == 'flax'], 'flax'; "
+          "print(len(s.SPECS))")
+  done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                        check=False, cwd=pathlib.Path(__file__).resolve().parents[1])
+  assert done.returncode == 0 and done.stdout.strip() == "9", done.stderr
+
+
+def test_linen_constructor_keeps_the_documented_calls():
+  """Rational(init=...) and Activation(fn, **params), here and in every subclass, with
+  one value per argument."""
+  assert jl.Rational(3, 2, init="gelu") == jl.Rational(3, 2, "gelu")
+  assert jl.Rational(init="gelu").init_activation == "gelu"
+  assert nn.remat(jl.Rational)(init="gelu").init_activation == "gelu"
+  with pytest.raises(TypeError, match="multiple values"):
+    jl.Rational(init="tanh", init_activation="gelu")
+  layer = nn.jit(jl.Activation)("elu", {"alpha": 0.5}, name="act")
+  assert dict(layer.params) == {"alpha": 0.5} and layer.name == "act"
+  assert jl.Activation("elu", alpha=0.5) == jl.Activation("elu", {"alpha": 0.5})
+  assert str(inspect.signature(jl.Rational)).startswith(
+      "(numerator_degree: 'int' = 5, denominator_degree: 'int' = 4, init: ")

@@ -59,8 +59,10 @@ class Spec:
     function: the functional activation a module with parameters calls.
     params: parameter name -> the argument holding its initial value, or the value.
     layout: ``"channels"``: ``(num_parameters,)`` parameters along ``axis``;
-      ``"shared"``: shape ``(1,)``, one value for every entry; ``"vector"``: vectors
-      passed to ``function`` as they are (their shapes from :attr:`shapes_of`).
+      ``"shared"``: shape ``(1,)``, one value for every entry; ``"vector"``: Rational's
+      coefficient vectors, passed to ``function`` as they are.
+    takes_axis: ``function`` takes the 1-D parameters and ``axis`` itself (prelu),
+      instead of parameters shaped to broadcast along ``axis``.
   """
 
   name: str
@@ -71,6 +73,7 @@ class Spec:
   function: Callable[..., jax.Array] | None = None
   params: Mapping[str, str | float] = dataclasses.field(default_factory=dict)
   layout: str = "channels"
+  takes_axis: bool = False
 
   def where(self, framework: str) -> str:
     """The name errors give: ``linen.PReLU`` (shown as ``jaxact.linen.PReLU``)."""
@@ -129,7 +132,6 @@ class Spec:
   def apply(self, module: Any, x: Any, params: list[Any], framework: str) -> jax.Array:
     """Calls :attr:`function` on ``x`` and the parameters (in :attr:`params` order),
     all in the module's ``dtype``, the parameters shaped to broadcast along ``axis``."""
-    assert self.function is not None, f"{self.name} has no parameters"
     shape: tuple[int, ...] | None = None
     if self.layout == "channels":
       shape = modules.channel_shape(self.where(framework), np.shape(x), module.axis,
@@ -137,16 +139,17 @@ class Spec:
     elif self.layout == "shared":
       shape = ()
     x, *params = modules.cast(module.dtype, x, *params)
-    if self.function is jaxact.prelu:  # prelu takes its slopes' axis itself
-      return jaxact.prelu(x, params[0], axis=module.axis)
+    function: Callable[..., jax.Array] = self.function  # type: ignore[assignment]
+    if self.takes_axis:
+      return function(x, *params, axis=module.axis)
     if shape is not None:
       params = modules.along(params, shape)
-    return self.function(x, *params)
+    return function(x, *params)
 
 
 def signature(spec: Spec) -> dict[str, Any]:
   """Every constructor argument of ``spec``'s module with its default, in order."""
-  if spec.layout and spec.params:
+  if spec.params:
     return {**spec.arguments, **DTYPE_ARGUMENTS}
   return dict(spec.arguments)
 
@@ -174,6 +177,7 @@ PRELU = Spec(
     arguments={"num_parameters": 1, "negative_slope_init": 0.25, "axis": -1},
     function=jaxact.prelu,
     params={"negative_slope": "negative_slope_init"},
+    takes_axis=True,
     example=("PReLU(num_parameters=2)", "jnp.array([[-1.0, -2.0], [3.0, 4.0]])",
              "[[-0.25 -0.5 ]\n [ 3.    4.  ]]"),
     words={"linen": {"flax_prelu": "``flax.linen.PReLU`` (and ``flax.nnx.PReLU``)"},
