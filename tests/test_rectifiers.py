@@ -53,6 +53,8 @@ def test_rrelu_without_a_key_is_leaky_relu_with_the_mean_slope():
   np.testing.assert_array_equal(jaxact.rrelu(x), jaxact.leaky_relu(x, (1 / 8 + 1 / 3) / 2))
   np.testing.assert_array_equal(grad(jaxact.rrelu)(x),
                                 grad(jaxact.leaky_relu)(x, (1 / 8 + 1 / 3) / 2))
+  # the mean slope (0.1 + 0.5) / 2 and 0.3 round to the same float32; the products'
+  # rounding: 0.5 ULP, at most 6e-8
   np.testing.assert_allclose(jaxact.rrelu(x, None, 0.1, 0.5), jaxact.leaky_relu(x, 0.3),
                              rtol=1e-7)
   assert jax.grad(jaxact.rrelu)(0.0) == jax.grad(jaxact.leaky_relu)(0.0, (1 / 8 + 1 / 3) / 2)
@@ -97,6 +99,8 @@ def test_star_relu_does_not_overflow_where_the_result_is_finite():
   y, dy = value_and_derivative(jaxact.star_relu, np.asarray(x))
   assert np.all(raw_ulps(y, want, accuracy.FLOAT32) <= 1.0)
   np.testing.assert_array_equal(y[2:], [np.inf, np.inf])
+  # 0.8944 rounded to float32 (6e-10 relative) and the product's rounding (0.5 ULP,
+  # at most 6e-8): below 1e-7
   np.testing.assert_allclose(dy[:3], 2 * 0.8944 * np.maximum(np.asarray(x[:3], np.float64), 0),
                              rtol=1e-7)
   assert dy[3] == np.inf
