@@ -116,3 +116,92 @@ def test_import_jaxact_does_not_import_flax():
   code = "import sys, jaxact; print(any(m == 'flax' or m.startswith('flax.') for m in sys.modules))"
   out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
   assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------- arguments that are not arrays, or misshapen
+
+ALL = ELEMENTWISE + VECTOR
+# Every parameter that takes an array: (row, parameter).
+PARAMETERS = ([(c, p) for c in ELEMENTWISE if c.learnable for p in c.learnable]
+              + [(c, p) for c in ELEMENTWISE if c.name == "rrelu" for p in ("lower", "upper")])
+PARAMETER_IDS = [f"{c.id}-{p}" for c, p in PARAMETERS]
+
+
+def _public_name(case) -> str:
+  return getattr(jaxact, case.name).__name__  # an alias names its function
+
+
+@pytest.mark.parametrize("case", ALL, ids=ids(ALL))
+@pytest.mark.parametrize("sequence", [[1.0, 2.0], (1.0, 2.0)], ids=["list", "tuple"])
+def test_a_python_sequence_as_x_is_a_type_error_saying_what_to_do(case, sequence):
+  kind = type(sequence).__name__
+  message = (rf"^jaxact\.{_public_name(case)}: x must be an array or a scalar, as in jax\.nn "
+             rf"\(convert a {kind} with jnp\.asarray\); got a {kind}\.$")
+  with pytest.raises(TypeError, match=message):
+    case.fn(sequence)
+
+
+@pytest.mark.parametrize("case", ALL, ids=ids(ALL))
+@pytest.mark.parametrize(("value", "shown"), [("a", "'a'"), (None, "None"),
+                                              ({"x": 1.0}, "a value of type dict")])
+def test_x_of_the_wrong_type_is_a_type_error_naming_the_function(case, value, shown):
+  message = (rf"^jaxact\.{_public_name(case)}: x must be an array or a scalar; "
+             rf"got {re.escape(shown)}\.$")
+  with pytest.raises(TypeError, match=message):
+    case.fn(value)
+
+
+@pytest.mark.parametrize(("case", "param"), PARAMETERS, ids=PARAMETER_IDS)
+def test_a_python_sequence_as_a_parameter_is_a_type_error_naming_it(case, param):
+  message = (rf"^jaxact\.{case.name}: {param} must be an array or a scalar, as in jax\.nn "
+             rf"\(convert a list with jnp\.asarray\); got a list\.$")
+  with pytest.raises(TypeError, match=message):
+    case.with_params(**{param: [0.5, 0.5, 0.5]})(jnp.ones(3))
+
+
+@pytest.mark.parametrize(("case", "param"), PARAMETERS, ids=PARAMETER_IDS)
+@pytest.mark.parametrize(("value", "shown"), [("a", "'a'"), (None, "None")])
+def test_a_parameter_of_the_wrong_type_is_a_type_error_naming_it(case, param, value, shown):
+  message = rf"^jaxact\.{case.name}: {param} must be an array or a scalar; got {shown}\.$"
+  with pytest.raises(TypeError, match=message):
+    case.with_params(**{param: value})(jnp.ones(3))
+
+
+@pytest.mark.parametrize(("case", "param"), PARAMETERS, ids=PARAMETER_IDS)
+@pytest.mark.parametrize("shape", [(2,), (5,), (2, 5), (3, 2, 6)])
+def test_a_parameter_that_does_not_broadcast_to_x_is_a_value_error_naming_it(case, param,
+                                                                             shape):
+  with pytest.raises(ValueError, match=rf"^jaxact\.{case.name}: {param} must "):
+    case.with_params(**{param: np.full(shape, 0.25, np.float32)})(jnp.ones((2, 6)))
+
+
+def test_the_message_for_a_misshapen_parameter():
+  message = ("jaxact.elu: alpha must be a scalar or broadcast to x.shape = (2, 6) (one value "
+             "per channel, channels last: shape (1, 6) or (6,)); got shape (2,).")
+  with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+    jaxact.elu(jnp.ones((2, 6)), jnp.ones(2))
+  with pytest.raises(ValueError, match=r"^jaxact\.elu: alpha must be a scalar for a scalar x; "
+                                       r"got shape \(3,\)\.$"):
+    jaxact.elu(jnp.float32(1.0), jnp.ones(3))
+
+
+def test_a_non_numeric_array_is_a_type_error_naming_the_argument():
+  with pytest.raises(TypeError, match=r"^jaxact\.elu: alpha must be a real floating-point, "
+                                      r"integer or bool array; got dtype <U1\.$"):
+    jaxact.elu(jnp.ones(3), np.array(["a"]))
+  with pytest.raises(TypeError, match=r"^jaxact\.relu: x must be a real"):
+    jaxact.relu(np.array(["a", "b"]))
+
+
+def test_scalars_arrays_and_per_channel_vectors_are_accepted():
+  x = jnp.linspace(-2.0, 2.0, 12).reshape(2, 6)
+  np.testing.assert_array_equal(jaxact.relu(1.5), 1.5)
+  np.testing.assert_array_equal(jaxact.relu(np.array([-1.0, 2.0])), [0.0, 2.0])
+  alpha = np.linspace(0.5, 1.5, 6, dtype=np.float32)
+  want = jaxact.elu(x, alpha.reshape(1, 6))
+  # A per-channel vector broadcasts (channels last) without rank promotion, which the
+  # test configuration makes an error.
+  np.testing.assert_array_equal(jaxact.elu(x, alpha), want)
+  np.testing.assert_array_equal(jaxact.elu(x, jnp.asarray(alpha)), want)
+  grad = jax.grad(lambda a: jnp.sum(jaxact.elu(x, a)))(jnp.asarray(alpha))
+  assert grad.shape == (6,)

@@ -27,7 +27,12 @@ from jaxact._src import errors
 
 
 def _dtype_of(fn: str, arg: str, value: Any) -> np.dtype:
-  dtype = jnp.result_type(value)
+  errors.check_array(fn, arg, value)
+  try:
+    dtype = jnp.result_type(value)
+  except TypeError:  # a NumPy array of strings or objects
+    errors.fail(fn, arg, "be a real floating-point, integer or bool array",
+                f"dtype {getattr(value, 'dtype', type(value).__name__)}", TypeError)
   if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)
           or jnp.issubdtype(dtype, jnp.bool_)):
     errors.fail(fn, arg, "be a real floating-point, integer or bool array",
@@ -50,21 +55,28 @@ def compute_dtype(dtype: np.dtype) -> np.dtype:
   return dtype
 
 
-def prepare(fn: str, x: Any, params: Sequence[Any] = (), names: Sequence[str] = ()):
+def prepare(fn: str, x: Any, params: Sequence[Any] = (), names: Sequence[str] = (), *,
+            x_in_output_dtype: bool = False):
   """Applies the policy: returns ``(x, params, out_dtype)`` ready to compute on.
 
-  ``x`` and every parameter come back as arrays of the compute dtype; a parameter
-  must already broadcast against ``x`` without rank promotion (scalar or same rank).
+  ``x`` and every parameter come back as arrays of the compute dtype; with
+  ``x_in_output_dtype``, ``x`` comes back in the output dtype instead (a bfloat16 ``x``
+  stays bfloat16, an integer one becomes float), for the mechanism, which casts it to
+  the compute dtype itself. A parameter must
+  broadcast to ``x.shape``; one of lower rank (a per-channel vector, channels last) is
+  reshaped to ``x``'s rank here, so no operation needs rank promotion. Anything else is
+  the house TypeError (not an array) or ValueError (shape), naming the argument.
   """
   out = output_dtype(fn, x)
   work = compute_dtype(out)
   x = jnp.asarray(x)
-  if x.dtype != work:
-    x = x.astype(work)
+  target = out if x_in_output_dtype else work
+  if x.dtype != target:
+    x = x.astype(target)
   cast = []
   for name, p in zip(names, params, strict=True):
     _dtype_of(fn, name, p)
-    p = jnp.asarray(p)
+    p = _to_rank_of(fn, name, jnp.asarray(p), x.shape)
     cast.append(p if p.dtype == work else p.astype(work))
   return _shard_like_params(x, cast), tuple(cast), out
 
@@ -83,6 +95,20 @@ def _shard_like_params(x: jax.Array, params: Sequence[jax.Array]) -> jax.Array:
   if product.shape != x.shape or product.sharding.spec == jax.typeof(x).sharding.spec:
     return x
   return jax.sharding.reshard(x, product.sharding.spec)
+
+
+def _to_rank_of(fn: str, name: str, p: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+  """``p`` at the rank of ``shape``, or the house ValueError unless it broadcasts to it."""
+  fits = p.ndim <= len(shape) and all(
+      d in (1, n) for d, n in zip(p.shape[::-1], shape[::-1], strict=False))
+  if not fits:
+    example = (1,) * (len(shape) - 1) + shape[-1:]
+    errors.fail(fn, name, f"be a scalar or broadcast to x.shape = {shape} (one value per "
+                f"channel, channels last: shape {example} or {shape[-1:]})"
+                if shape else "be a scalar for a scalar x", f"shape {p.shape}")
+  if 0 < p.ndim < len(shape):
+    p = p.reshape((1,) * (len(shape) - p.ndim) + p.shape)
+  return p
 
 
 def finish(y: jax.Array, out: np.dtype) -> jax.Array:

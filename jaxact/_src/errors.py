@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import numpy as np
 
 
@@ -54,3 +55,19 @@ def check_values(fn: str, arg: str, value: Any, ok, expected: str) -> None:
   if not np.all(good):
     bad = np.broadcast_to(np.atleast_1d(v), good.shape)[~good][0]
     fail(fn, arg, expected, bad.item())
+
+
+def check_array(fn: str, arg: str, value: Any) -> None:
+  """Raises the house TypeError unless ``value`` is an array or a scalar (what
+  ``jax.numpy`` functions accept): a list, a tuple, a string or None is refused, as
+  jax.nn refuses them, with the fix in the message."""
+  if isinstance(value, (jax.Array, np.ndarray, np.generic, bool, int, float, complex)):
+    return
+  if hasattr(value, "__jax_array__"):  # e.g. a Flax nnx Variable
+    return
+  if isinstance(value, (list, tuple)):
+    fail(fn, arg, "be an array or a scalar, as in jax.nn (convert a "
+         f"{type(value).__name__} with jnp.asarray)", f"a {type(value).__name__}", TypeError)
+  shown = repr(value) if isinstance(value, (str, bytes)) or value is None else (
+      f"a value of type {type(value).__name__}")
+  fail(fn, arg, "be an array or a scalar", shown, TypeError)

@@ -168,6 +168,7 @@ def prelu(x: ArrayLike, negative_slope: ArrayLike, axis: int = -1) -> jax.Array:
   See also:
     :func:`leaky_relu`, :class:`jaxact.linen.PReLU`.
   """
+  errors.check_array("prelu", "negative_slope", negative_slope)
   shape = np.shape(x)
   slope = negative_slope
   ndim = np.ndim(slope)
