@@ -107,3 +107,45 @@ def test_readme_install_and_setup_blocks():
   assert readme.count("```bash\n") == 2
   tests = readme.split("\n## Run the tests\n", 1)[1]
   assert tests.lstrip().startswith("```bash\n") and "pytest" in tests.split("```")[1]
+
+
+def test_migration_guide_pytorch_claims():
+  """The guide's PyTorch differences, checked where torch is installed (it is not a test
+  dependency: the measured numerics table also reads it when present)."""
+  torch = pytest.importorskip("torch", reason="checks the guide against PyTorch")
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+  import torch.nn.functional as F  # noqa: N812
+
+  import jaxact
+
+  def torch_grad(fn, x, **kw):
+    t = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+    fn(t, **kw).backward()
+    return float(t.grad)
+
+  # Kinks agree with PyTorch's everywhere.
+  for ours, theirs, kink in [("relu", "relu", 0.0), ("leaky_relu", "leaky_relu", 0.0),
+                             ("hard_tanh", "hardtanh", 1.0), ("relu6", "relu6", 6.0),
+                             ("hard_sigmoid", "hardsigmoid", 3.0),
+                             ("hard_swish", "hardswish", -3.0), ("elu", "elu", 0.0),
+                             ("soft_shrink", "softshrink", 0.5)]:
+    assert float(jax.grad(getattr(jaxact, ours))(kink)) == pytest.approx(
+        torch_grad(getattr(F, theirs), kink)), ours
+  # The derivative at NaN: 1 in PyTorch's relu, NaN in jaxact's.
+  assert torch_grad(F.relu, float("nan")) == 1.0
+  assert np.isnan(jax.grad(jaxact.relu)(jnp.nan))
+  # GELU's default form: erf in PyTorch, tanh in jaxact.
+  assert float(F.gelu(torch.tensor(1.0))) == pytest.approx(
+      float(jaxact.gelu(1.0, approximate=False)), rel=1e-6)
+  assert abs(float(F.gelu(torch.tensor(1.0))) - float(jaxact.gelu(1.0))) > 1e-4
+  # PReLU's channel axis: 1 in PyTorch, given as axis=1 to jaxact.
+  x = np.array([[[-1.0, 2.0], [-3.0, 4.0]]], np.float32)
+  w = np.array([0.1, 0.5], np.float32)
+  expected = F.prelu(torch.tensor(x), torch.tensor(w)).numpy()
+  np.testing.assert_allclose(jaxact.prelu(jnp.asarray(x), jnp.asarray(w), axis=1), expected)
+  assert not np.allclose(jaxact.prelu(jnp.asarray(x), jnp.asarray(w)), expected)
+  # Integers: PyTorch's relu keeps them, jaxact promotes.
+  assert F.relu(torch.tensor([-1, 2])).dtype == torch.int64
+  assert jaxact.relu(jnp.array([-1, 2])).dtype == jnp.float32
