@@ -56,6 +56,7 @@ ROWS = [
     Row("Activation", "Activation", ("leaky_relu",), {"negative_slope": 0.2}, learnable=False),
 ]
 LEARNABLE = [row for row in ROWS if row.learnable]
+ONE_PER_CLASS = [row for row in ROWS if row.id == row.cls]  # for the slower checks
 
 
 def rows(selection=ROWS):

@@ -43,6 +43,7 @@ FRAMEWORK_DEFAULT = ...
 #: its method.
 LINEN_FIELDS = {"init": "init_activation"}
 
+
 @dataclasses.dataclass(frozen=True)
 class Spec:
   """What the linen and nnx versions of one module share.
