@@ -208,10 +208,6 @@ def test_activation_wraps_any_function_by_name_or_callable():
   model = nn.Sequential([nn.Dense(3), jl.Activation("gelu", approximate=False)])
   variables = model.init(jax.random.key(0), x)
   assert model.apply(variables, x).shape == (6, 3)
-  with pytest.raises(ValueError, match="closest: gelu"):
-    jl.Activation("gelux")
-  with pytest.raises(TypeError, match="alpha"):
-    jl.Activation("gelu", alpha=1.0)
 
 
 # ----------------------------------------------------------- transforms, round trip

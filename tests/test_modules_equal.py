@@ -356,6 +356,16 @@ def test_other_errors_name_their_namespace(framework):
     rational(init="no_such_activation")
 
 
+@pytest.mark.parametrize("api", [jl, jx], ids=["linen", "nnx"])
+def test_activation_fails_when_constructed(api):
+  with pytest.raises(ValueError, match="closest: gelu"):
+    api.Activation("gelux")
+  with pytest.raises(TypeError, match="alpha"):
+    api.Activation("gelu", alpha=1.0)
+  with pytest.raises(TypeError, match="alpha"):
+    nn.remat(jl.Activation)("gelu", alpha=1.0)
+
+
 def test_nnx_rrelu_errors_name_their_namespace():
   with _raises("jaxact.nnx.RReLU: rngs must be given", TypeError):
     jx.RReLU()(inputs())

@@ -179,10 +179,6 @@ def test_activation_wraps_any_function_by_name_or_callable():
   np.testing.assert_array_equal(jx.Activation(jaxact.elu, alpha=0.5)(x), jaxact.elu(x, 0.5))
   model = nnx.Sequential(nnx.Linear(C, 3, rngs=nnx.Rngs(0)), gelu)
   np.testing.assert_array_equal(nnx.jit(lambda m, x: m(x))(model, x), model(x))
-  with pytest.raises(ValueError, match="closest: gelu"):
-    jx.Activation("gelux")
-  with pytest.raises(TypeError, match="alpha"):
-    jx.Activation("gelu", alpha=1.0)
 
 
 # ----------------------------------------------------------- transforms, round trip
