@@ -29,6 +29,7 @@ def test_sphinx_build_with_warnings_as_errors(tmp_path):
     assert f'id="jaxact.{name}"' in functions, f"jaxact.{name} has no API entry"
   gallery = sorted((html / "_images").glob("*.png"))
   assert len(gallery) >= 30
+  assert (html / "migration.html").exists()
   _check_module_pages(html)
   _check_offline_math(html)
   _check_parameter_types(functions)
