@@ -85,27 +85,32 @@ class _Constructor(type):
   """The metaclass of the modules whose documented constructor takes an argument that
   no dataclass field can hold: ``Rational(init=...)`` (``init`` is every linen module's
   method, so the field is ``init_activation``) and ``Activation(fn, **params)`` (the
-  keywords are gathered into the field ``params``).
+  keywords that are no field are gathered into the field ``params``).
 
-  The constructor flax generates from the fields stays as it is. Being the metaclass,
-  this carries over to every subclass: flax's transformed ones (``nn.remat(Rational)``,
-  ``nn.scan``, ``nn.vmap``, ``nn.jit``) and the user's.
+  The constructor flax generates from the fields stays as it is; this only renames and
+  gathers the arguments given to it. Being the metaclass, it carries over to every
+  subclass: flax's transformed ones (``nn.remat(Rational)``, ``nn.scan``, ``nn.vmap``,
+  ``nn.jit``) and the user's.
   """
 
   def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-    fields = {f.name for f in dataclasses.fields(cls) if f.init}
-    renamed = {}
+    fields = [f.name for f in dataclasses.fields(cls) if f.init]
+    given: dict[str, Any] = {}
     for key, value in kwargs.items():
-      field = key if key in fields else specs.LINEN_FIELDS.get(key, key)
-      if field in renamed:
+      field = specs.LINEN_FIELDS.get(key, key)
+      field = field if key not in fields and field in fields else key
+      if field in given:
         raise TypeError(f"{cls.__name__}() got multiple values for argument {key!r}")
-      renamed[field] = value
-    args, kwargs = cls._arguments(args, renamed, fields)
-    return super().__call__(*args, **kwargs)
-
-  def _arguments(cls, args, kwargs, fields):
-    del fields
-    return args, kwargs
+      given[field] = value
+    gather = cls._gathers_keywords_into
+    if gather is not None:
+      more = {key: given.pop(key) for key in list(given) if key not in fields}
+      at = fields.index(gather)
+      if len(args) > at:  # given by position
+        args = (*args[:at], FrozenDict({**args[at], **more}), *args[at + 1:])
+      else:  # frozen, so that the module stays hashable
+        given[gather] = FrozenDict({**given.get(gather, {}), **more})
+    return super().__call__(*args, **given)
 
   @property
   def __signature__(cls) -> inspect.Signature:
@@ -115,7 +120,7 @@ class _Constructor(type):
     names = {field: argument for argument, field in specs.LINEN_FIELDS.items()}
     parameters = [p.replace(name=names.get(p.name, p.name))
                   for p in list(signature.parameters.values())[1:]]
-    if cls._gathers_keywords:
+    if cls._gathers_keywords_into is not None:
       parameters.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD))
     return signature.replace(parameters=parameters)
 
@@ -222,7 +227,7 @@ class AconC(_Learnable):
 class Rational(_Learnable, metaclass=_Constructor):
   __doc__ = specs.RATIONAL.docstring("linen")
   spec = specs.RATIONAL
-  _gathers_keywords = False
+  _gathers_keywords_into = None
 
   numerator_degree: int = 5
   denominator_degree: int = 4
@@ -247,21 +252,10 @@ class StarReLU(_Learnable):
 
 class Activation(nn.Module, metaclass=_Constructor):
   __doc__ = specs.ACTIVATION.docstring("linen")
-  _gathers_keywords = True
+  _gathers_keywords_into = "params"
 
   fn: str | Callable[..., Any]
   params: Mapping[str, Any] = FrozenDict()
-
-  @classmethod
-  def _arguments(cls, args, kwargs, fields):
-    """``Activation(fn, params, **more)``: ``more`` (the keywords that are no field)
-    joins ``params``, which is frozen so that the module stays hashable."""
-    more = {k: kwargs.pop(k) for k in list(kwargs) if k not in fields}
-    if len(args) > 1:
-      args = (args[0], FrozenDict({**args[1], **more}), *args[2:])
-    else:
-      kwargs["params"] = FrozenDict({**kwargs.get("params", {}), **more})
-    return args, kwargs
 
   def __post_init__(self) -> None:
     jaxact.get(self.fn, **self.params)  # an unknown name or keyword fails here, not at apply
