@@ -24,25 +24,17 @@ import pytest
 pytest.importorskip("flax", reason="the module checks need flax")
 
 import jaxact  # noqa: E402
+import jaxact.linen  # noqa: E402
+import jaxact.nnx  # noqa: E402
 from tests.cases import ELEMENTWISE, VECTOR  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEVICES = 8
 MODES = ("explicit", "auto")
 CHANNELS = 16
-MODULES = ["Activation", "AconC", "Maxout", "PReLU", "RReLU", "Rational", "Snake",
-           "StarReLU", "Swish"]
+MODULES = sorted(set(jaxact.nnx.__all__) | set(jaxact.linen.__all__))
 # Modules with per-channel parameters, checked with the channels sharded over "model".
 CHANNEL_MODULES = ["AconC", "PReLU", "Snake", "Swish"]
-# (check, mode) pairs known to fail, with the reason; each is an xfail(strict=True).
-SELECT = ("jaxact issue 11 item 5: under Explicit axes, a parameter sharded over another "
-          "mesh axis than the batch meets x in a select (jnp.where) whose cases jax requires "
-          "to have the same sharding (ShardingTypeError)")
-KNOWN_ERROR = "ShardingTypeError"
-KNOWN = {(check, "explicit"): SELECT for check in [
-    "sharded_parameter:celu", "sharded_parameter:elu", "sharded_parameter:leaky_relu",
-    "sharded_parameter:prelu", "sharded_parameter:squareplus",
-    "nnx_sharded_parameter:PReLU", "linen_sharded_parameter:PReLU"]}
 
 
 def rows() -> dict:
@@ -112,28 +104,13 @@ def _run_checks() -> dict:
   return answers
 
 
-class KnownFailure(Exception):
-  """The failure KNOWN expects; its xfails accept no other."""
-
-
-def _params():
-  for check in checks():
-    for mode in MODES:
-      marks = ()
-      if (check, mode) in KNOWN:
-        marks = pytest.mark.xfail(strict=True, raises=KnownFailure, reason=KNOWN[check, mode])
-      yield pytest.param(check, mode, id=f"{check}-{mode}", marks=marks)
-
-
-@pytest.mark.parametrize(("check", "mode"), list(_params()))
+@pytest.mark.parametrize(("check", "mode"), [
+    pytest.param(check, mode, id=f"{check}-{mode}") for check in checks() for mode in MODES])
 def test_sharded_matches_one_device(results, check, mode):
   answer = results.get(f"{check}/{mode}")
   assert answer is not None, (f"the subprocess gave no answer (exit {results['returncode']})"
                               f":\n{results['stderr']}")
-  error = answer["error"]
-  if (check, mode) in KNOWN and error is not None and error.startswith(KNOWN_ERROR):
-    raise KnownFailure(error)
-  assert error is None, error
+  assert answer["error"] is None, answer["error"]
 
 
 def test_every_function_has_a_row():
