@@ -58,7 +58,8 @@ class Spec:
     words: framework -> the phrases ``doc`` takes besides ``$framework``, ``$other``
       and ``$example``.
     function: the functional activation a module with parameters calls.
-    params: parameter name -> the argument holding its initial value, or the value.
+    params: parameter name -> the argument holding its initial value (for Rational,
+      the activation its value is fitted to), or the value itself.
     layout: ``"channels"``: ``(num_parameters,)`` parameters along ``axis``;
       ``"shared"``: shape ``(1,)``, one value for every entry; ``"vector"``: Rational's
       coefficient vectors, passed to ``function`` as they are.
