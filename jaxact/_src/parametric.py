@@ -36,12 +36,88 @@ def _snake_u(x, alpha):
   return _finite(alpha * _finite(x))
 
 
+# Where |alpha x| <= _SNAKE_REDUCED, sin^2(alpha x) is computed here in double-word
+# arithmetic (see _snake_sin2); past it, with the backend's sine.
+_SNAKE_REDUCED = 1024.0
+
+
+def _pio2_parts(dtype) -> tuple[float, float, float]:
+  """pi / 2 = p1 + p2 + p3 (to 3p bits), p1 and p2 with 10 bits to spare, so that
+  k p1 and k p2 are exact for |k| < 2^10 (Cody and Waite's reduction)."""
+  bits = (24 if np.dtype(dtype).itemsize <= 4 else 53) - 10
+  rest = math.pi / 2
+  parts = []
+  for _ in range(2):
+    exponent = math.floor(math.log2(abs(rest)))
+    step = 2.0 ** (exponent - bits + 1)
+    part = math.floor(rest / step) * step
+    parts.append(part)
+    rest -= part
+  return parts[0], parts[1], rest
+
+
+def _snake_sin2(x, alpha):
+  """``(hi, lo)``: sin^2(alpha x) = hi + lo to about 2^-40 relative, for
+  |alpha x| <= _SNAKE_REDUCED (other entries are finite but meaningless).
+
+  alpha x is formed exactly (Dekker's product) and reduced by pi / 2 in three parts,
+  so that sin^2(alpha x) = sin^2(r) for an even quotient and 1 - sin^2(r) for an odd
+  one, |r| <= pi / 4; sin(r) is a Taylor polynomial, its leading r and every rounding
+  carried in double-word arithmetic. Nothing reads the backend's sine, whose error
+  (a couple of ulps on GPUs) the cancellation in x + sin^2(alpha x) / alpha amplifies.
+  The products that meet a sum are exact (of half-width factors), so a compiler that
+  fuses a multiply and an add (XLA does, on CPU and GPU) cannot change a result.
+  """
+  p1, p2, p3 = _pio2_parts(x.dtype)
+  uh, ul = _two_prod(alpha, x)
+  k = jnp.round(uh * (2 / math.pi))
+  t, e = _two_sum(uh - k * p1, -(k * p2))  # uh - k p1 and k p2 are exact
+  r, r_lo = _two_sum(t, (e - k * p3) + ul)
+  r2 = r * r
+  poly = r2 * (-1 / 6 + r2 * (1 / 120 + r2 * (-1 / 5040 + r2 * (1 / 362880 + r2 * (
+      -1 / 39916800 + r2 * (1 / 6227020800))))))
+  # sin r = s + s_lo: r + r poly with |r poly| < |r| / 9 (Dekker's fast sum).
+  correction = r * poly
+  s = r + correction
+  s_lo = (correction - (s - r)) + r_lo * (1 - 0.5 * r2)  # + cos(r) r_lo
+  # s^2 = sh^2 + rest, sh^2 exact; rest = 2 sh sl + sl^2 + 2 s s_lo, below 2^-11 s^2.
+  sh, sl = _split(s)
+  head = sh * sh
+  rest = ((2 * sh) * sl + sl * sl) + 2 * (s * s_lo)
+  odd = jnp.abs(k - 2 * jnp.round(0.5 * k)) == 1
+  # sin^2 = head + rest (even k); cos^2 = (1 - head) - rest (odd k), 1 - head exact
+  # to two words.
+  one_minus, one_minus_lo = _two_sum(1.0, -head)
+  hi = jnp.where(odd, one_minus, head)
+  lo = jnp.where(odd, one_minus_lo - rest, rest)
+  total = hi + lo
+  return total, lo - (total - hi)
+
+
 def _snake_forward(x, alpha):
-  # sin^2(alpha x) / alpha with alpha = 0 read as 1: then sin(0) = 0 and y = x exactly,
-  # the limit alpha -> 0 (and nothing is 0 / 0); y = x + finite keeps x = +-inf.
-  s = jnp.sin(_snake_u(x, alpha))
+  # x + sin^2(alpha x) / alpha, with alpha = 0 read as 1: then sin(0) = 0 and y = x
+  # exactly, the limit alpha -> 0 (and nothing is 0 / 0); y = x + finite keeps +-inf.
+  # Near y's zeros the sum cancels, amplifying the error of sin^2 / alpha (by up to
+  # ~3 for alpha x ~ -1): the quotient and the sum are carried in double-word
+  # arithmetic, sin^2 from _snake_sin2 where alpha x is small enough to reduce exactly.
+  xc = _finite(x)
+  u = _snake_u(x, alpha)
   safe_alpha = jnp.where(alpha == 0, 1.0, alpha)
-  return x + s * (s / safe_alpha)
+  # (Dekker's split of alpha and x overflows past 2^100 in float32.)
+  reduced = ((jnp.abs(u) <= _SNAKE_REDUCED) & (jnp.abs(alpha) <= 2.0**100)
+             & (jnp.abs(xc) <= 2.0**100))
+  sq, sq_lo = _snake_sin2(jnp.where(reduced, xc, 0), jnp.where(reduced, alpha, 0))
+  s = jnp.sin(u)
+  sq, sq_lo = jnp.where(reduced, sq, s * s), jnp.where(reduced, sq_lo, 0)
+  q = sq / safe_alpha
+  # The remainder sq - q alpha, exact (Dekker): products of half-width factors only.
+  a = jnp.where(reduced, safe_alpha, 1)
+  qh, ql = _split(jnp.where(reduced, q, 0))
+  ah, al = _split(a)
+  rem = (((sq - qh * ah) - qh * al) - ql * ah) - ql * al
+  q_lo = jnp.where(reduced, (rem + sq_lo) / a, 0)
+  y, y_lo = _two_sum(xc, q)
+  return jnp.where(jnp.isinf(x), x, y + (y_lo + q_lo))
 
 
 def _snake_derivative(x, y, alpha):
@@ -84,11 +160,13 @@ def snake(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   is :math:`0/0` at :math:`\alpha = 0`, and :math:`\alpha^2` underflows before).
 
   Numerics: the value at :math:`\pm\infty` is :math:`\pm\infty`; the derivatives
-  oscillate there without a limit and are NaN. :math:`\alpha x` is rounded to the
-  compute dtype (exactly representable when :math:`\alpha` is a power of two, or for
-  bfloat16 and float16 inputs with a short :math:`\alpha`): for
-  :math:`|\alpha x| \gtrsim 10^5` in float32 the phase of the ripple is then only as
-  good as that rounding (a backward-stable result, not the exact one).
+  oscillate there without a limit and are NaN. For :math:`|\alpha x| \le 1024` the
+  value is computed in double-word arithmetic from the exact product :math:`\alpha x`
+  and its own reduction by :math:`\pi/2`, not from the backend's sine, so it stays
+  within 1.5 ulp where :math:`x + \sin^2(\alpha x)/\alpha` cancels, on every backend.
+  Past that, and in the derivatives, :math:`\alpha x` is rounded to the compute dtype:
+  for :math:`|\alpha x| \gtrsim 10^5` in float32 the phase of the ripple is then only
+  as good as that rounding (a backward-stable result, not the exact one).
   Where :math:`\alpha x` overflows, the derivatives are finite but arbitrary.
 
   Smooth everywhere.
