@@ -30,8 +30,7 @@ def _elu_derivative(x, y, alpha, scale):
   return d_x, d_alpha, d_scale
 
 
-_scaled_elu = core.elementwise("elu", _elu_forward, _elu_derivative, ("alpha", "scale"),
-                               from_output=False)
+_scaled_elu = core.elementwise("elu", _elu_forward, _elu_derivative, ("alpha", "scale"))
 
 
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
@@ -146,8 +145,7 @@ def _celu_derivative(x, y, alpha):
   return d_x, d_alpha
 
 
-_celu = core.elementwise("celu", _celu_forward, _celu_derivative, ("alpha",),
-                         from_output=False)
+_celu = core.elementwise("celu", _celu_forward, _celu_derivative, ("alpha",))
 
 
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:

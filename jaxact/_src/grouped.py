@@ -10,10 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import dtypes, errors
-from jaxact._src.rectifiers import relu
-from jaxact._src.selfgated import gelu, silu
-from jaxact._src.sigmoidal import sigmoid
+from jaxact._src import core, dtypes, errors, rectifiers, selfgated, sigmoidal
 
 
 def normalize_axis(fn: str, axis, ndim: int) -> int:
@@ -82,15 +79,28 @@ def maxout(x: ArrayLike, num_pieces: int, axis: int = -1) -> jax.Array:
 
 
 def _halves(fn: str, x: ArrayLike, axis) -> tuple[jax.Array, jax.Array, np.dtype]:
-  """``x`` in the compute dtype, split in two along ``axis``; and the output dtype."""
-  x, _, out = dtypes.prepare(fn, x)
+  """``x`` in its output dtype, split in two along ``axis``; and the compute dtype."""
+  x, _, out = dtypes.prepare(fn, x, x_in_output_dtype=True)
   errors.check(x.ndim >= 1, fn, "x", "have at least one axis", "a scalar")
   given = axis
   axis = normalize_axis(fn, axis, x.ndim)
   size = x.shape[axis]
   errors.check(size % 2 == 0, fn, f"x.shape[{given}]", "be even", size)
   a, b = jnp.split(x, 2, axis=axis)
-  return a, b, out
+  return a, b, dtypes.compute_dtype(out)
+
+
+@functools.cache
+def _gated(gate: str, work: np.dtype):
+  """The gated unit ``gate(a) * b`` (``a * sigmoid(b)`` for glu) on halves in their own
+  dtype, computed in ``work``, with the mechanism's residual policy: on accelerators a
+  training step keeps the two halves alone and recomputes the gate in the backward
+  pass; on CPU it keeps what the gate's own rule keeps."""
+  pairs = {"glu": sigmoidal._sigmoid.pair, "reglu": rectifiers._relu.pair,
+           "geglu": selfgated._gelu_erf.pair, "swiglu": selfgated._silu.pair}
+  pair = pairs[gate]
+  unit = (lambda a, b: a * pair(b)) if gate == "glu" else (lambda a, b: pair(a) * b)
+  return core.per_backend(unit, work)
 
 
 def glu(x: ArrayLike, axis: int = -1) -> jax.Array:
@@ -136,8 +146,8 @@ def glu(x: ArrayLike, axis: int = -1) -> jax.Array:
   See also:
     :func:`reglu`, :func:`geglu`, :func:`swiglu`, :func:`sigmoid`.
   """
-  a, b, out = _halves("glu", x, axis)
-  return dtypes.finish(a * sigmoid(b), out)
+  a, b, work = _halves("glu", x, axis)
+  return _gated("glu", work)(a, b)
 
 
 def reglu(x: ArrayLike, axis: int = -1) -> jax.Array:
@@ -176,8 +186,8 @@ def reglu(x: ArrayLike, axis: int = -1) -> jax.Array:
   See also:
     :func:`glu`, :func:`geglu`, :func:`swiglu`, :func:`relu`.
   """
-  a, b, out = _halves("reglu", x, axis)
-  return dtypes.finish(relu(a) * b, out)
+  a, b, work = _halves("reglu", x, axis)
+  return _gated("reglu", work)(a, b)
 
 
 def geglu(x: ArrayLike, axis: int = -1) -> jax.Array:
@@ -221,8 +231,8 @@ def geglu(x: ArrayLike, axis: int = -1) -> jax.Array:
   See also:
     :func:`gelu`, :func:`glu`, :func:`reglu`, :func:`swiglu`.
   """
-  a, b, out = _halves("geglu", x, axis)
-  return dtypes.finish(gelu(a, approximate=False) * b, out)
+  a, b, work = _halves("geglu", x, axis)
+  return _gated("geglu", work)(a, b)
 
 
 def swiglu(x: ArrayLike, axis: int = -1) -> jax.Array:
@@ -262,8 +272,8 @@ def swiglu(x: ArrayLike, axis: int = -1) -> jax.Array:
   See also:
     :func:`silu`, :func:`glu`, :func:`reglu`, :func:`geglu`.
   """
-  a, b, out = _halves("swiglu", x, axis)
-  return dtypes.finish(silu(a) * b, out)
+  a, b, work = _halves("swiglu", x, axis)
+  return _gated("swiglu", work)(a, b)
 
 
 # ------------------------------------------------------------------ error-free arithmetic

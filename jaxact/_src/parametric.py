@@ -301,8 +301,7 @@ def _acon_derivative(x, y, p1, p2, beta):
 
 
 _acon_c = core.elementwise("acon_c", _acon_forward, _acon_derivative, ("p1", "p2", "beta"),
-                           save_derivative=True,
-    from_output=False)
+                           keep_derivative=True)
 
 
 def acon_c(x: ArrayLike, p1: ArrayLike, p2: ArrayLike, beta: ArrayLike) -> jax.Array:
@@ -629,8 +628,7 @@ def _rational_pair(n_num: int, n_den: int):
 def _rational(n_num: int, n_den: int):
   forward, derivative = _rational_pair(n_num, n_den)
   names = ("numerator",) * n_num + ("denominator",) * n_den
-  return core.elementwise("rational", forward, derivative, names, save_derivative=True,
-    from_output=False)
+  return core.elementwise("rational", forward, derivative, names, keep_derivative=True)
 
 
 def _coefficients(arg: str, value, minimum: int) -> list:

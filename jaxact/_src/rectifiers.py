@@ -20,7 +20,7 @@ def _relu_derivative(x, y):
   return jnp.where(y > 0, 1.0, 0.0)
 
 
-_relu = core.elementwise("relu", _relu_forward, _relu_derivative)
+_relu = core.elementwise("relu", _relu_forward, _relu_derivative, slope_from_output=True)
 
 
 def relu(x: ArrayLike) -> jax.Array:
@@ -78,7 +78,7 @@ _leaky_relu = core.elementwise("leaky_relu", _leaky_forward, _leaky_derivative,
                                ("negative_slope",))
 _leaky_relu_nonnegative = core.elementwise("leaky_relu", _leaky_forward,
                                            _leaky_derivative_nonnegative,
-                                           ("negative_slope",))
+                                           ("negative_slope",), slope_from_output=True)
 
 
 def _leaky_pair(slope):
@@ -278,7 +278,7 @@ def _relu6_derivative(x, y):
   return jnp.where((y > 0) & (y < 6), 1.0, 0.0)
 
 
-_relu6 = core.elementwise("relu6", _relu6_forward, _relu6_derivative)
+_relu6 = core.elementwise("relu6", _relu6_forward, _relu6_derivative, slope_from_output=True)
 
 
 def relu6(x: ArrayLike) -> jax.Array:
@@ -322,7 +322,8 @@ def _hard_tanh_derivative(x, y):
   return jnp.where(jnp.abs(y) < 1, 1.0, 0.0)
 
 
-_hard_tanh = core.elementwise("hard_tanh", _hard_tanh_forward, _hard_tanh_derivative)
+_hard_tanh = core.elementwise("hard_tanh", _hard_tanh_forward, _hard_tanh_derivative,
+                              slope_from_output=True)
 
 
 def hard_tanh(x: ArrayLike) -> jax.Array:
@@ -531,7 +532,8 @@ def _identity_derivative(x, y):
   return jnp.ones_like(y)
 
 
-_identity = core.elementwise("identity", _identity_forward, _identity_derivative)
+_identity = core.elementwise("identity", _identity_forward, _identity_derivative,
+                             slope_from_output=True)
 
 
 def identity(x: ArrayLike) -> jax.Array:

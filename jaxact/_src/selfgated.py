@@ -66,14 +66,12 @@ def _gelu_tanh_derivative(x, y):
   return s + xc * dz * (s * s_neg)
 
 
-# Not save_derivative: this rule shares nothing with the forward formula (its erfc has a
+# Not keep_derivative: this rule shares nothing with the forward formula (its erfc has a
 # different argument), so XLA already keeps x and y only (2 per layer in float32), and a
 # tie to the derivative makes the jitted value-and-gradient of an erfc 3x slower.
-_gelu_erf = core.elementwise("gelu", _gelu_erf_forward, _gelu_erf_derivative,
-                             from_output=False)
+_gelu_erf = core.elementwise("gelu", _gelu_erf_forward, _gelu_erf_derivative)
 _gelu_tanh = core.elementwise("gelu", _gelu_tanh_forward, _gelu_tanh_derivative,
-                              save_derivative=True,
-    from_output=False)
+                              keep_derivative=True)
 
 
 def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
@@ -188,8 +186,7 @@ def _swish_derivative(x, y, beta):
 
 
 _swish = core.elementwise("swish", _swish_forward, _swish_derivative, ("beta",),
-                          save_derivative=True,
-    from_output=False)
+                          keep_derivative=True)
 
 
 def _silu_pair(x):
@@ -220,8 +217,7 @@ def _silu_slope_derivative(x, slope):
 
 _silu_slope = core.custom(_silu_slope_forward, _silu_slope_derivative)
 _silu = core.elementwise("silu", _silu_forward, lambda x, y: _silu_slope(x),
-                         save_derivative=True,
-    from_output=False)
+                         keep_derivative=True)
 
 
 def silu(x: ArrayLike) -> jax.Array:
@@ -383,8 +379,7 @@ def _mish_derivative(x, y):
   return _mish_slope(x)
 
 
-_mish = core.elementwise("mish", _mish_forward, _mish_derivative, save_derivative=True,
-    from_output=False)
+_mish = core.elementwise("mish", _mish_forward, _mish_derivative, keep_derivative=True)
 
 
 def mish(x: ArrayLike) -> jax.Array:

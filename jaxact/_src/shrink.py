@@ -24,7 +24,7 @@ def _hard_shrink_derivative(x, y, lambd):
 
 
 _hard_shrink = core.elementwise("hard_shrink", _hard_shrink_forward, _hard_shrink_derivative,
-                                ("lambd",))
+                                ("lambd",), slope_from_output=True)
 
 
 def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> jax.Array:
@@ -80,7 +80,7 @@ def _soft_shrink_derivative(x, y, lambd):
 
 
 _soft_shrink = core.elementwise("soft_shrink", _soft_shrink_forward, _soft_shrink_derivative,
-                                ("lambd",))
+                                ("lambd",), slope_from_output=True)
 
 
 def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> jax.Array:
@@ -199,8 +199,7 @@ def _tanh_shrink_derivative(x, y):
 
 
 _tanh_shrink = core.elementwise("tanh_shrink", _tanh_shrink_forward, _tanh_shrink_derivative,
-                                save_derivative=True,
-    from_output=False)
+                                keep_derivative=True)
 
 
 def tanh_shrink(x: ArrayLike) -> jax.Array:

@@ -46,7 +46,7 @@ def _sigmoid_derivative(x, y):
 
 
 _sigmoid = core.elementwise("sigmoid", _sigmoid_forward, _sigmoid_derivative,
-                            save_derivative=True, from_output=False)
+                            keep_derivative=True)
 
 
 def sigmoid(x: ArrayLike) -> jax.Array:
@@ -96,7 +96,7 @@ def _tanh_derivative(x, y):
   return _tanh_slope(x)
 
 
-_tanh = core.elementwise("tanh", jnp.tanh, _tanh_derivative, from_output=False)
+_tanh = core.elementwise("tanh", jnp.tanh, _tanh_derivative)
 
 
 def tanh(x: ArrayLike) -> jax.Array:
@@ -142,7 +142,7 @@ def _log_sigmoid_derivative(x, y):
 
 
 _log_sigmoid = core.elementwise("log_sigmoid", _log_sigmoid_forward,
-                                _log_sigmoid_derivative)
+                                _log_sigmoid_derivative, slope_from_output=True)
 
 
 def log_sigmoid(x: ArrayLike) -> jax.Array:
@@ -189,7 +189,7 @@ def _hard_sigmoid_derivative(x, y):
 
 
 _hard_sigmoid = core.elementwise("hard_sigmoid", _hard_sigmoid_forward,
-                                 _hard_sigmoid_derivative)
+                                 _hard_sigmoid_derivative, slope_from_output=True)
 
 
 def hard_sigmoid(x: ArrayLike) -> jax.Array:

@@ -33,7 +33,8 @@ def _softplus_derivative(x, y, beta):
   return d_x, h / beta / beta
 
 
-_softplus = core.elementwise("softplus", _softplus_forward, _softplus_derivative, ("beta",))
+_softplus = core.elementwise("softplus", _softplus_forward, _softplus_derivative, ("beta",),
+                             slope_from_output=True)
 
 
 def softplus(x: ArrayLike, beta: ArrayLike = 1.0) -> jax.Array:
@@ -219,7 +220,7 @@ def _squareplus_derivative(x, y, b):
 
 
 _squareplus = core.elementwise("squareplus", _squareplus_forward, _squareplus_derivative,
-                               ("b",))
+                               ("b",), slope_from_output=True)
 
 
 def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
