@@ -41,13 +41,18 @@ def test_first_derivatives_agree(case):
   close(jax.jit(f)(x), eager, f"{case.id}: jit vs eager", conditioning=value_conditioning)
   close(jax.vmap(f)(x), eager, f"{case.id}: vmap vs eager", conditioning=value_conditioning)
   grads = jax.vmap(jax.grad(f))(x)
-  close(jax.jit(jax.vmap(jax.grad(f)))(x), grads, f"{case.id}: jit(vmap(grad))",
-        conditioning=x64 * accuracy.slope(case.ref_grad, x64))
-  close(jax.jvp(f, (x,), (jnp.ones_like(x),))[1], grads, f"{case.id}: jvp vs grad")
-  close(jax.vjp(f, x)[1](jnp.ones_like(x))[0], grads, f"{case.id}: vjp vs grad")
-  close(jnp.diag(jax.jacfwd(f)(x)), grads, f"{case.id}: jacfwd vs grad")
-  close(jnp.diag(jax.jacrev(f)(x)), grads, f"{case.id}: jacrev vs grad")
-  close(jax.vmap(jax.grad(jax.checkpoint(f)))(x), grads, f"{case.id}: checkpoint")
+  # Each transform compiles the rule anew, and XLA may fuse it differently (an FMA here,
+  # not there): derivatives agree to the contract's bound plus its backward-stable
+  # allowance, as values do (gelu' at -7.5: 63 ULP apart under checkpoint, 2% of it).
+  slope_conditioning = x64 * accuracy.slope(case.ref_grad, x64)
+  for what, derivative in [
+      ("jit(vmap(grad))", jax.jit(jax.vmap(jax.grad(f)))(x)),
+      ("jvp vs grad", jax.jvp(f, (x,), (jnp.ones_like(x),))[1]),
+      ("vjp vs grad", jax.vjp(f, x)[1](jnp.ones_like(x))[0]),
+      ("jacfwd vs grad", jnp.diag(jax.jacfwd(f)(x))),
+      ("jacrev vs grad", jnp.diag(jax.jacrev(f)(x))),
+      ("checkpoint", jax.vmap(jax.grad(jax.checkpoint(f)))(x))]:
+    close(derivative, grads, f"{case.id}: {what}", conditioning=slope_conditioning)
   err = accuracy.measure(grads, case.ref_grad, POINTS, accuracy.FLOAT32, case.kinks)
   assert np.max(err) <= accuracy.BOUNDS[accuracy.FLOAT32][1], (
       f"{case.id}: grad vs reference {np.max(err)} ULP")
