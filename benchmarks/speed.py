@@ -1,18 +1,23 @@
-"""Speed of jaxact against jax.nn: jitted forward and backward, in one process.
+"""Speed of jaxact against jax.nn: jitted forward, pullback and both, in one process.
 
-For every function jaxact shares with jax.nn: the jitted forward ``f(x)`` and the
-jitted backward ``vjp(f, x)[1](ct)`` with a fixed random cotangent (not the gradient of
-a sum, whose reduction dominates and swings between compiles on CPU), on 2^22 float32
-and bfloat16 elements. jaxact and jax.nn are interleaved A B B A so that drift in the
-machine's speed hits both; the median of the repetitions is reported as the ratio
-jaxact / jax.nn, beside an A/A ratio (jax.nn against itself) that shows the noise, and
-the ratio of jax.nn's time to a pure memory-bound op of the same size (x * 2), the
-roofline: near 1 memory-bound, far above it compute-bound.
+For every function jaxact shares with jax.nn, on 2^22 float32 and bfloat16 elements:
+the jitted forward ``f(x)``; the jitted pullback ``vjp(f, x)[1](ct)`` with a fixed
+random cotangent (not the gradient of a sum, whose reduction dominates and swings
+between compiles on CPU), where XLA may drop the forward output; and both in one jit,
+``x, ct -> (f(x), vjp(f, x)[1](ct))``, what a layer in a training step needs (the
+output for the next layer, the pullback for this one), where it never can.
+
+jaxact and jax.nn are interleaved A B B A so that drift in the machine's speed hits
+both; the median of the repetitions is reported as the ratio jaxact / jax.nn, beside
+an A/A ratio (jax.nn against itself) that shows the noise, and the ratio of jax.nn's
+time to a pure memory-bound op of the same size (x * 2), the roofline: near 1
+memory-bound, far above it compute-bound.
 
 Usage::
 
     python benchmarks/speed.py                # -> docs/_generated/speed.md
     python benchmarks/speed.py --quick        # a smoke run (CI)
+    python benchmarks/speed.py --only gelu    # those rows, printed only
 """
 
 from __future__ import annotations
@@ -41,6 +46,18 @@ def backward(fn):
   return jax.jit(pullback)
 
 
+def forward_and_backward(fn):
+  def layer(x, ct):
+    y, pullback = jax.vjp(fn, x)
+    return y, pullback(ct)[0]
+
+  return jax.jit(layer)
+
+
+KINDS = (("forward", "fwd", forward), ("backward", "bwd", backward),
+         ("forward+backward", "fwd+bwd", forward_and_backward))
+
+
 def timed(fn, *args) -> float:
   start = time.perf_counter()
   jax.block_until_ready(fn(*args))
@@ -65,12 +82,14 @@ def main() -> None:
   parser.add_argument("--quick", action="store_true")
   parser.add_argument("--reps", type=int, default=15)
   parser.add_argument("--log2n", type=int, default=22)
+  parser.add_argument("--only", default="", help="rows whose id contains this (no table)")
   args = parser.parse_args()
   n = 2**(12 if args.quick else args.log2n)
   reps = 2 if args.quick else args.reps
   cases = shared_cases()[:2] if args.quick else shared_cases()
+  cases = [case for case in cases if args.only in case.id]
   rng = np.random.default_rng(0)
-  rows, ratios = [], {"forward": [], "backward": []}
+  rows, ratios = [], {}
   for dtype in (jnp.float32, jnp.bfloat16):
     x = jnp.asarray(rng.normal(scale=3.0, size=n), dtype)
     ct = jnp.asarray(rng.normal(size=n), dtype)
@@ -78,28 +97,31 @@ def main() -> None:
     for case in cases:
       ours, theirs = case.fn, case.baseline
       cells = [f"`{case.id}`", jnp.dtype(dtype).name]
-      for kind, make, fargs in (("forward", forward, (x,)), ("backward", backward, (x, ct))):
+      for kind, _, make in KINDS:
+        fargs = (x,) if kind == "forward" else (x, ct)
         t_ours, t_theirs = abba(make(ours), make(theirs), fargs, reps)
         t_a, t_a2 = abba(make(theirs), make(theirs), fargs, reps)
         t_mem = abba(memory_bound, memory_bound, (x,), reps)[0]
-        ratios[kind].append(t_ours / t_theirs)
+        ratios.setdefault((jnp.dtype(dtype).name, kind), []).append(t_ours / t_theirs)
         cells += [f"{t_ours / t_theirs:.2f}", f"{t_a / t_a2:.2f}", f"{t_theirs / t_mem:.1f}",
                   f"{t_ours * 1e3:.2f}"]
       rows.append(cells)
       print(" | ".join(cells), flush=True)
-  header = ["function", "dtype", "fwd ratio", "fwd A/A", "fwd jax.nn roofline",
-            "fwd ms", "bwd ratio", "bwd A/A", "bwd jax.nn roofline", "bwd ms"]
-  summary = [f"median forward ratio {statistics.median(ratios['forward']):.2f} "
-             f"(max {max(ratios['forward']):.2f}); median backward ratio "
-             f"{statistics.median(ratios['backward']):.2f} (max {max(ratios['backward']):.2f})"]
+  header = ["function", "dtype"] + [f"{short} {what}" for _, short, _ in KINDS
+                                     for what in ("ratio", "A/A", "jax.nn roofline", "ms")]
+  summary = "; ".join(f"{dtype} {kind}: median ratio {statistics.median(r):.2f} "
+                      f"(max {max(r):.2f})" for (dtype, kind), r in ratios.items())
+  if args.only:
+    print(summary)
+    return
   command = "python benchmarks/speed.py" + (" --quick" if args.quick else "")
   preamble = ["Ratio = jaxact time / jax.nn time (median of ABBA-interleaved runs, "
               f"{n} elements); A/A = jax.nn against itself (the noise); roofline = "
               "jax.nn time / time of `x * 2` on the same array.", "",
-              provenance(command), "", summary[0]]
+              provenance(command), "", summary]
   out = write_table("speed", preamble, header, rows,
                     out=pathlib.Path(tempfile.mkdtemp()) / "speed.md" if args.quick else None)
-  print(summary[0], f"\nwrote {out}")
+  print(summary, f"\nwrote {out}")
 
 
 if __name__ == "__main__":
