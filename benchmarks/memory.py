@@ -26,7 +26,12 @@ import jax.numpy as jnp
 from common import first_rows, provenance, write_table
 
 
-def temp_bytes(act, layers: int, batch: int, width: int, dtype, policy=None) -> int:
+def temp_bytes(act, layers: int, batch: int, width: int, dtype, policy=None, *,
+               out_width: int | None = None, sharding=None) -> int:
+  """Temp bytes of the compiled step; ``out_width`` is each weight's output width
+  (``2 * width`` for a gated unit that halves it), ``sharding`` the inputs' placement
+  (a device of another backend compiles the step for that backend)."""
+
   def loss(params, x):
     for w in params:
       layer = lambda h, w: act(h @ w)  # noqa: E731
@@ -35,8 +40,9 @@ def temp_bytes(act, layers: int, batch: int, width: int, dtype, policy=None) -> 
       x = layer(x, w)
     return jnp.mean(jnp.square(x.astype(jnp.float32)))
 
-  params = [jax.ShapeDtypeStruct((width, width), dtype) for _ in range(layers)]
-  x = jax.ShapeDtypeStruct((batch, width), dtype)
+  params = [jax.ShapeDtypeStruct((width, out_width or width), dtype, sharding=sharding)
+            for _ in range(layers)]
+  x = jax.ShapeDtypeStruct((batch, width), dtype, sharding=sharding)
   compiled = jax.jit(jax.grad(loss)).lower(params, x).compile()
   return compiled.memory_analysis().temp_size_in_bytes
 

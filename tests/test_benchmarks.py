@@ -3,6 +3,8 @@ the full scripts, not by timed tests)."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import pathlib
 import subprocess
 import sys
@@ -12,12 +14,24 @@ import pytest
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.mark.parametrize("script", ["numerics.py", "speed.py", "memory.py", "import_time.py"])
+@pytest.mark.parametrize("script", ["numerics.py", "speed.py", "memory.py", "import_time.py",
+                                    "train_step.py"])
 def test_benchmark_runs_quick(script, tmp_path):
   args = [sys.executable, str(BENCHMARKS / script), "--quick"]
   if script == "numerics.py":
     args += ["--out", str(tmp_path / "numerics.md")]
   done = subprocess.run(args, capture_output=True, text=True, timeout=300,
                         cwd=BENCHMARKS)
+  assert done.returncode == 0, done.stderr[-3000:]
+  assert "wrote" in done.stdout
+
+
+@pytest.mark.skipif(importlib.util.find_spec("libtpu") is None,
+                    reason="memory_tpu.py compiles for a TPU with libtpu, which is not installed "
+                    '(pip install "jax[tpu]==<the installed jax version>")')
+def test_memory_tpu_runs_quick():
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # host-platform flags
+  done = subprocess.run([sys.executable, str(BENCHMARKS / "memory_tpu.py"), "--quick"],
+                        capture_output=True, text=True, timeout=300, cwd=BENCHMARKS, env=env)
   assert done.returncode == 0, done.stderr[-3000:]
   assert "wrote" in done.stdout
