@@ -56,7 +56,7 @@ def _pio2_parts(dtype) -> tuple[float, float, float]:
   return parts[0], parts[1], rest
 
 
-def _snake_sin2(x, alpha):
+def _snake_sin2(x, alpha, shift: bool = False):
   """``(hi, lo)``: sin^2(alpha x) = hi + lo to about 2^-40 relative, for
   |alpha x| <= _SNAKE_REDUCED (other entries are finite but meaningless).
 
@@ -70,6 +70,9 @@ def _snake_sin2(x, alpha):
   """
   p1, p2, p3 = _pio2_parts(x.dtype)
   uh, ul = _two_prod(alpha, x)
+  if shift:  # sin^2(alpha x + pi / 4), pi / 4 = (p1 + p2 + p3) / 2 added exactly
+    uh, e = _two_sum(uh, 0.5 * p1)
+    ul = ul + (e + (0.5 * p2 + 0.5 * p3))
   k = jnp.round(uh * (2 / math.pi))
   t, e = _two_sum(uh - k * p1, -(k * p2))  # uh - k p1 and k p2 are exact
   r, r_lo = _two_sum(t, (e - k * p3) + ul)
@@ -124,9 +127,13 @@ def _snake_derivative(x, y, alpha):
   xc = _finite(x)
   u = _snake_u(x, alpha)
   sn, cs = jnp.sin(u), jnp.cos(u)
-  # 1 + sin(2u) = (sin u + cos u)^2: its double zeros keep their digits, and 2u cannot
-  # overflow (sin u is the forward's).
-  d_x = jnp.square(sn + cs)
+  # 1 + sin(2u) = (sin u + cos u)^2 = 2 sin^2(u + pi / 4): its double zeros keep their
+  # digits, and 2u cannot overflow; in double-word arithmetic (as the forward's ripple)
+  # where u is small enough, so that no backend's sine moves it.
+  reduced = ((jnp.abs(u) <= _SNAKE_REDUCED) & (jnp.abs(alpha) <= 2.0**100)
+             & (jnp.abs(xc) <= 2.0**100))
+  hi, lo = _snake_sin2(jnp.where(reduced, xc, 0), jnp.where(reduced, alpha, 0), shift=True)
+  d_x = jnp.where(reduced, 2 * (hi + lo), jnp.square(sn + cs))
   # d/dalpha = x sin(2u) / alpha - sin^2(u) / alpha^2 = (2 x sin u cos u - sin u
   # (sin u / alpha)) / alpha, in an order that overflows only where the result does, or
   # x^2 (1 - u^2 + 2u^4 / 9) near u = 0 (including alpha = 0).
@@ -161,10 +168,11 @@ def snake(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
 
   Numerics: the value at :math:`\pm\infty` is :math:`\pm\infty`; the derivatives
   oscillate there without a limit and are NaN. For :math:`|\alpha x| \le 1024` the
-  value is computed in double-word arithmetic from the exact product :math:`\alpha x`
-  and its own reduction by :math:`\pi/2`, not from the backend's sine, so it stays
-  within 1.5 ulp where :math:`x + \sin^2(\alpha x)/\alpha` cancels, on every backend.
-  Past that, and in the derivatives, :math:`\alpha x` is rounded to the compute dtype:
+  value and the derivative are computed in double-word arithmetic from the exact
+  product :math:`\alpha x` and its own reduction by :math:`\pi/2`, not from the
+  backend's sine, so they stay within 1.5 ulp where :math:`x + \sin^2(\alpha x)/\alpha`
+  cancels, on every backend. Past that, and in :math:`\partial/\partial\alpha`,
+  :math:`\alpha x` is rounded to the compute dtype:
   for :math:`|\alpha x| \gtrsim 10^5` in float32 the phase of the ripple is then only
   as good as that rounding (a backward-stable result, not the exact one).
   Where :math:`\alpha x` overflows, the derivatives are finite but arbitrary.
