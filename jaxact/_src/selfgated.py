@@ -61,17 +61,17 @@ def _gelu_tanh_forward(x):
 def _gelu_tanh_derivative(x, y):
   c = _gelu_tanh_cutoff(x)
   xc = jnp.clip(x, -c, c)
-  s, s_neg = logistic_pair(_gelu_tanh_z(xc))
+  s, s_neg = logistic_pair(_gelu_tanh_z(xc), apart=True)
   dz = _C1 + (3 * _C3) * (xc * xc)
   return s + xc * dz * (s * s_neg)
 
 
 # Not keep_derivative: this rule shares nothing with the forward formula (its erfc has a
 # different argument), so XLA already keeps x and y only (2 per layer in float32), and a
-# tie to the derivative makes the jitted value-and-gradient of an erfc 3x slower.
+# tie to the derivative makes the jitted value-and-gradient of an erfc 3x slower. The
+# tanh rule shares nothing either: it computes its logistic pair apart (logistic_pair).
 _gelu_erf = core.elementwise("gelu", _gelu_erf_forward, _gelu_erf_derivative)
-_gelu_tanh = core.elementwise("gelu", _gelu_tanh_forward, _gelu_tanh_derivative,
-                              keep_derivative=True)
+_gelu_tanh = core.elementwise("gelu", _gelu_tanh_forward, _gelu_tanh_derivative)
 
 
 def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
@@ -189,9 +189,10 @@ _swish = core.elementwise("swish", _swish_forward, _swish_derivative, ("beta",),
                           keep_derivative=True)
 
 
-def _silu_pair(x):
-  """(e, big, small, x >= 0) with e = exp(-|x|), big = sigmoid(|x|), small = sigmoid(-|x|)."""
-  e = jnp.exp(-jnp.abs(x))
+def _silu_pair(x, *, apart=False):
+  """(e, big, small, x >= 0) with e = exp(-|x|), big = sigmoid(|x|), small = sigmoid(-|x|);
+  ``apart`` as in :func:`logistic_pair`."""
+  e = jnp.exp(jnp.minimum(x, -x) if apart else -jnp.abs(x))
   big = 1 / (1 + e)
   return e, big, e * big, x >= 0
 
@@ -204,7 +205,7 @@ def _silu_forward(x):
 
 
 def _silu_slope_forward(x):
-  _, big, small, positive = _silu_pair(x)
+  _, big, small, positive = _silu_pair(x, apart=True)
   return jnp.where(positive, big, small) + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * (small * big)
 
 
@@ -216,8 +217,7 @@ def _silu_slope_derivative(x, slope):
 
 
 _silu_slope = core.custom(_silu_slope_forward, _silu_slope_derivative)
-_silu = core.elementwise("silu", _silu_forward, lambda x, y: _silu_slope(x),
-                         keep_derivative=True)
+_silu = core.elementwise("silu", _silu_forward, lambda x, y: _silu_slope(x))
 
 
 def silu(x: ArrayLike) -> jax.Array:

@@ -10,13 +10,21 @@ from jax.typing import ArrayLike
 from jaxact._src import core
 
 
-def logistic_pair(z: jax.Array) -> tuple[jax.Array, jax.Array]:
+def logistic_pair(z: jax.Array, *, apart: bool = False) -> tuple[jax.Array, jax.Array]:
   """``(sigmoid(z), sigmoid(-z))``, both to full relative precision, from one exp.
 
   With ``e = exp(-|z|)`` in (0, 1], the larger of the two is ``1 / (1 + e)`` and the
   smaller ``e / (1 + e)``: no cancellation, no overflow, exact limits at +-inf.
+
+  ``apart=True`` gives the same values from ``exp(min(z, -z))``, an expression XLA does
+  not merge with the forward formula's ``exp(-|z|)``: for derivative rules. Shared, the
+  exp and the division are computed once and kept as two tensors between the forward
+  and the backward fusions (XLA does not duplicate them); apart, each fusion computes
+  its own and reads x only, which on CPU is 2-3x faster for a layer's output and
+  pullback in one jit (the memory traffic costs more than an exp), and leaves x and the
+  output as the only residuals of a training step.
   """
-  e = jnp.exp(-jnp.abs(z))
+  e = jnp.exp(jnp.minimum(z, -z) if apart else -jnp.abs(z))
   big = 1 / (1 + e)
   small = e * big
   positive = z >= 0
@@ -24,13 +32,11 @@ def logistic_pair(z: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def _sigmoid_forward(x):
-  # The logistic pair's exp(-|x|) and 1 / (1 + e) are the slope's too: under jit the
-  # forward and the derivative share them.
   return logistic_pair(x)[0]
 
 
 def _sigmoid_slope_forward(x):
-  s, s_neg = logistic_pair(x)
+  s, s_neg = logistic_pair(x, apart=True)
   # Both factors round to either side of 1/2 near x = 0; their product may round above
   # the true maximum 1/4, which the clamp restores (NaN passes through minimum).
   return jnp.minimum(s * s_neg, 0.25)
@@ -45,8 +51,7 @@ def _sigmoid_derivative(x, y):
   return _sigmoid_slope(x)
 
 
-_sigmoid = core.elementwise("sigmoid", _sigmoid_forward, _sigmoid_derivative,
-                            keep_derivative=True)
+_sigmoid = core.elementwise("sigmoid", _sigmoid_forward, _sigmoid_derivative)
 
 
 def sigmoid(x: ArrayLike) -> jax.Array:
