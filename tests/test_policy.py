@@ -1,0 +1,102 @@
+"""Each backend's residual policy (``jaxact/_src/core.py``), checked on this CPU.
+
+On accelerators the backward pass recomputes the derivative from ``x`` in its own dtype;
+on CPU it keeps what each rule declares. ``jax.lax.platform_dependent`` chooses when a
+step is lowered, so on a CPU only ``core.pinned_policy`` reaches the accelerator branch:
+here it is held to the same contract (every finite bfloat16 input, value and derivative;
+float32 transforms and second derivatives), and what it keeps is read off the residuals
+of ``jax.vjp``. What XLA then keeps on a TPU is measured by ``benchmarks/memory_tpu.py``
+and compiled in ``tests/test_tpu_aot.py``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxact._src import core
+from tests import accuracy
+from tests.cases import ELEMENTWISE, VECTOR, ids
+from tests.evaluate import value_and_derivative
+
+GATED = [c for c in VECTOR if c.name in ("glu", "reglu", "geglu", "swiglu")]
+SMOOTH = [c for c in ELEMENTWISE if c.smooth]
+POINTS = np.array([-30.0, -7.5, -2.0, -1.0, -0.3, -1e-3, 1e-3, 0.3, 1.0, 2.0, 7.5, 30.0],
+                  np.float32)
+
+
+def pinned(backend, fn, *args):
+  """``fn(*args)`` traced afresh under ``backend``'s policy (jit caches do not key on
+  the policy, so they are cleared around it)."""
+  jax.clear_caches()
+  try:
+    with core.pinned_policy(backend):
+      return jax.tree_util.tree_map(np.asarray, fn(*args))
+  finally:
+    jax.clear_caches()
+
+
+def kept(fn, x):
+  """The arrays a backward pass of ``fn`` at ``x`` keeps: the residuals of its vjp."""
+  return [leaf for leaf in jax.tree_util.tree_leaves(jax.vjp(fn, x)[1])
+          if isinstance(leaf, jax.Array)]
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
+def test_accelerator_policy_exact_on_every_bfloat16(case):
+  dtype = np.dtype(jnp.bfloat16)
+  x = accuracy.every_finite(dtype)
+  y, dy = pinned("accelerator", value_and_derivative, case.fn, x)
+  value_bound, derivative_bound = accuracy.BOUNDS[dtype]
+  value_err = accuracy.measure(y, case.ref, x, dtype, case.kinks)
+  assert np.max(value_err) <= value_bound, f"{case.id}: value {np.max(value_err)} ULP"
+  derivative_err = accuracy.measure(dy, case.ref_grad, x, dtype, case.kinks)
+  assert np.max(derivative_err) <= derivative_bound, (
+      f"{case.id}: derivative {np.max(derivative_err)} ULP")
+
+
+@pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))
+def test_accelerator_policy_forward_mode_and_second_derivatives(case):
+  f, x = case.fn, jnp.asarray(POINTS)
+  tangent, second = pinned("accelerator", lambda x: (
+      jax.jvp(f, (x,), (jnp.ones_like(x),))[1], jax.vmap(jax.hessian(f))(x)), x)
+  err = accuracy.measure(tangent, case.ref_grad, POINTS, accuracy.FLOAT32, case.kinks)
+  assert np.max(err) <= accuracy.BOUNDS[accuracy.FLOAT32][1], f"{case.id}: jvp {np.max(err)} ULP"
+  # The second derivative against a central difference of the float64 derivative, to the
+  # tolerance test_transforms derives for it (1e-4 relative, 1e-6 absolute, plus the
+  # backward-stable allowance 16 eps |x f3(x)|, f3 the third derivative).
+  x64 = POINTS.astype(np.float64)
+  h = 2.0**-12 * np.maximum(np.abs(x64), 1.0)
+  up, at, down = case.ref_grad(x64 + h), case.ref_grad(x64), case.ref_grad(x64 - h)
+  fd, third = (up - down) / (2 * h), (up - 2 * at + down) / h**2
+  allowed = 1e-4 * np.abs(fd) + 1e-6 + 16 * 2.0**-23 * np.abs(x64 * third)
+  assert np.all(np.abs(second - fd) <= allowed), f"{case.id}: hessian {second} vs {fd}"
+
+
+def _inputs_only(case, dtype):
+  shape = getattr(case, "input_shape", (4, 6))
+  x = jnp.asarray(np.linspace(-3, 3, int(np.prod(shape))).reshape(shape), dtype)
+  big = [leaf for leaf in pinned("accelerator", kept, case.fn, x) if leaf.size >= x.size // 2]
+  return x, big
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE + GATED, ids=ids(ELEMENTWISE + GATED))
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16], ids=["bfloat16", "float16"])
+def test_accelerator_policy_keeps_the_input_in_its_own_dtype(case, dtype):
+  x, big = _inputs_only(case, dtype)
+  assert all(leaf.dtype == dtype for leaf in big), (
+      f"{case.id}: keeps {[(leaf.dtype, leaf.shape) for leaf in big]} for a {x.dtype} x")
+  assert sum(leaf.nbytes for leaf in big) <= x.nbytes, (
+      f"{case.id}: keeps {[(leaf.dtype, leaf.shape) for leaf in big]}, more than x")
+
+
+def test_cpu_policy_keeps_a_float32_derivative_here():
+  """The check above can fail: on CPU a tied rule keeps its float32 derivative, and
+  without pinning, platform_dependent picks the CPU branch on this machine."""
+  silu = next(c for c in ELEMENTWISE if c.name == "silu")
+  x = jnp.linspace(-3, 3, 24, dtype=jnp.bfloat16).reshape(4, 6)
+  for leaves in (pinned("cpu", kept, silu.fn, x), jax.tree_util.tree_map(np.asarray,
+                                                                          kept(silu.fn, x))):
+    assert any(leaf.dtype == np.float32 and leaf.size == x.size for leaf in leaves)
