@@ -150,3 +150,22 @@ def test_migration_guide_pytorch_claims():
   # Integers: PyTorch's relu keeps them, jaxact promotes.
   assert F.relu(torch.tensor([-1, 2])).dtype == torch.int64
   assert jaxact.relu(jnp.array([-1, 2])).dtype == jnp.float32
+
+
+def test_contributing_example_is_the_real_elu():
+  """CONTRIBUTING.md's worked example is the code of jaxact/_src/exponential.py, line for
+  line (its trailing annotations aside), so it cannot drift from the mechanism."""
+  import inspect
+
+  from jaxact._src import exponential
+
+  blocks = re.findall(r"^ *```python\n(.*?)^ *```", (ROOT / "CONTRIBUTING.md").read_text(),
+                      flags=re.S | re.M)
+  (example,) = [b for b in blocks if "_elu_forward" in b]
+  shown = {re.sub(r"\s{2,}#.*$", "", line.strip()) for line in example.splitlines()}
+  source = (inspect.getsource(exponential._elu_forward)
+            + inspect.getsource(exponential._elu_derivative)).splitlines()
+  source.append(next(line for line in inspect.getsource(exponential).splitlines()
+                     if line.startswith("_scaled_elu = ")))
+  missing = [line.strip() for line in source if line.strip() and line.strip() not in shown]
+  assert not missing, f"CONTRIBUTING.md's elu example lacks: {missing}"
