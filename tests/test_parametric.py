@@ -328,7 +328,7 @@ def test_rational_gradient_with_respect_to_the_coefficient_vectors():
 
 def _mp_rational_second(x, numerator, denominator):
   """rational''(x) in mpmath: (N'D - 2ND') / D^3 with sgn(Q) fixed (|.|' = 0 at Q = 0)."""
-  import mpmath as mp
+  mp = pytest.importorskip("mpmath")
 
   with mp.workdps(int(40 + 12 * max(0.0, np.log10(abs(x) + 1)))):
     x = mp.mpf(float(x))
