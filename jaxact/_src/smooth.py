@@ -175,11 +175,16 @@ def _squareplus_parts(x, b):
 
 
 def _squareplus_forward(x, b):
-  big, _, xs, bs, ss = _squareplus_parts(x, b)
-  up = jnp.where(big, _squareplus_constants(x)[2], 1.0).astype(x.dtype)
+  # _squareplus_parts' arithmetic, with each branch's operands selected where they are
+  # used: XLA's CPU backend keeps a selected x * scale read by the square root and the
+  # division as a tensor of its own (2.3x jax.nn's forward time); x * down is not kept.
+  threshold, down, up = _squareplus_constants(x)
+  big = jnp.abs(x) > threshold
+  xd = x * down
+  ss = jnp.sqrt(jnp.where(big, xd * xd + (b * down) * down, x * x + b))
   # x >= 0: (x + s) / 2. x < 0: x + s cancels; (x + s) / 2 = b / (2 (s - x)) does not.
-  positive = (0.5 * (xs + ss)) * up
-  negative = bs / (2 * (ss - xs))
+  positive = jnp.where(big, (0.5 * (xd + ss)) * up, 0.5 * (x + ss))
+  negative = jnp.where(big, b * down, b) / (2 * (ss - jnp.where(big, xd, x)))
   return jnp.where(x >= 0, positive, negative)
 
 
