@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import core, dtypes, errors, rectifiers, selfgated, sigmoidal
+from jaxact._src import core, dtypes, errors, numerics, rectifiers, selfgated, sigmoidal
 
 
 def normalize_axis(fn: str, axis, ndim: int) -> int:
@@ -279,29 +279,10 @@ def swiglu(x: ArrayLike, axis: int = -1) -> jax.Array:
 # ------------------------------------------------------------------ error-free arithmetic
 
 
-def _two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """``(s, e)`` with ``s = fl(a + b)`` and ``a + b = s + e`` exactly (Knuth); ``e`` is 0
-  where ``s`` is not finite."""
-  s = a + b
-  bb = s - a
-  e = (a - (s - bb)) + (b - bb)
-  return s, jnp.where(jnp.isfinite(s), e, 0)
-
-
-def _dd_add(x, y):
-  """Double-double addition of ``(hi, lo)`` pairs, to about ``eps**2`` relative."""
-  (x_hi, x_lo), (y_hi, y_lo) = x, y
-  s = x_hi + y_hi
-  bb = s - x_hi
-  e = ((x_hi - (s - bb)) + (y_hi - bb)) + (x_lo + y_lo)
-  hi = s + e
-  return hi, e - (hi - s)
-
-
 def _dd_sum(hi: jax.Array, lo: jax.Array, axis: int) -> tuple[jax.Array, jax.Array]:
   """The sum of ``hi + lo`` along ``axis`` as a double-double pair (keepdims)."""
   zero = np.zeros((), hi.dtype)
-  s_hi, s_lo = jax.lax.reduce((hi, lo), (zero, zero), _dd_add, (axis,))
+  s_hi, s_lo = jax.lax.reduce((hi, lo), (zero, zero), numerics.dd_add, (axis,))
   return jnp.expand_dims(s_hi, axis), jnp.expand_dims(s_lo, axis)
 
 
@@ -348,7 +329,7 @@ def _shifted(x, where, axes, exact):
   xm = _masked(x, where)
   m = jnp.max(xm, axes, keepdims=True, initial=-jnp.inf)  # initial: empty rows
   m_safe = jnp.where(jnp.isinf(m), 0, m)  # 0 on empty and +inf rows; NaN stays NaN
-  d, dl = _two_sum(xm, -m_safe) if exact else (xm - m_safe, None)
+  d, dl = numerics.two_sum(xm, -m_safe) if exact else (xm - m_safe, None)
   d = jnp.where(m == jnp.inf, jnp.where(xm == jnp.inf, 0, -jnp.inf), d)
   return d, dl, m
 
@@ -547,7 +528,7 @@ def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
 def _sparsemax_refine(d, e, tau_hi, tau_lo, axis):
   """One exact step of Michelot's iteration: tau = (sum_S (x - m) - 1) / |S| over
   S = {x - m > tau}, summed as double-doubles. Returns the new (tau_hi, tau_lo)."""
-  u, v = _two_sum(d, -tau_hi)
+  u, v = numerics.two_sum(d, -tau_hi)
   r = v + (e - tau_lo)  # x - m - tau = u + r
   support = u + r > 0
   size = jnp.maximum(jnp.sum(support, axis, keepdims=True, dtype=d.dtype), 1)
@@ -560,7 +541,7 @@ def _sparsemax_refine(d, e, tau_hi, tau_lo, axis):
 def _sparsemax_forward(x, axis):
   m = jnp.max(x, axis, keepdims=True, initial=-jnp.inf)  # initial: empty rows
   m_safe = jnp.where(jnp.isinf(m), 0, m)
-  d, e = _two_sum(x, -m_safe)  # x - m = d + e exactly
+  d, e = numerics.two_sum(x, -m_safe)  # x - m = d + e exactly
   d = jnp.where(m == jnp.inf, jnp.where(x == jnp.inf, 0, -jnp.inf), d)
   # A first threshold from the sorted entries (Martins & Astudillo, Algorithm 1):
   # tau = max_k (sum of the k largest - 1) / k. Accurate to a few ulps of the partial
@@ -572,7 +553,7 @@ def _sparsemax_forward(x, axis):
   tau = jnp.where(jnp.isfinite(tau), tau, -1)  # rows of -inf (and NaN, fixed below)
   tau_hi, tau_lo = _sparsemax_refine(d, e, tau, jnp.zeros_like(tau), axis)
   tau_hi, tau_lo = _sparsemax_refine(d, e, tau_hi, tau_lo, axis)
-  u, v = _two_sum(d, -tau_hi)
+  u, v = numerics.two_sum(d, -tau_hi)
   p = u + (v + (e - tau_lo))
   p = jnp.where(p > 0, p, 0)
   return jnp.where(jnp.isnan(m), m, p)

@@ -10,11 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import core, errors
-
-# Past |z| = 2^14, sigmoid(z) sigmoid(-z) and e^-|z| underflow in every dtype: clamping
-# z there keeps z * (that product) from being inf * 0 when a product overflows.
-_Z_CLAMP = 2.0**14
+from jaxact._src import core, errors, numerics
 
 
 def _finite(x):
@@ -69,13 +65,13 @@ def _snake_sin2(x, alpha, shift: bool = False):
   fuses a multiply and an add (XLA does, on CPU and GPU) cannot change a result.
   """
   p1, p2, p3 = _pio2_parts(x.dtype)
-  uh, ul = _two_prod(alpha, x)
+  uh, ul = numerics.two_prod(alpha, x)
   if shift:  # sin^2(alpha x + pi / 4), pi / 4 = (p1 + p2 + p3) / 2 added exactly
-    uh, e = _two_sum(uh, 0.5 * p1)
+    uh, e = numerics.two_sum(uh, 0.5 * p1)
     ul = ul + (e + (0.5 * p2 + 0.5 * p3))
   k = jnp.round(uh * (2 / math.pi))
-  t, e = _two_sum(uh - k * p1, -(k * p2))  # uh - k p1 and k p2 are exact
-  r, r_lo = _two_sum(t, (e - k * p3) + ul)
+  t, e = numerics.two_sum(uh - k * p1, -(k * p2))  # uh - k p1 and k p2 are exact
+  r, r_lo = numerics.two_sum(t, (e - k * p3) + ul)
   r2 = r * r
   poly = r2 * (-1 / 6 + r2 * (1 / 120 + r2 * (-1 / 5040 + r2 * (1 / 362880 + r2 * (
       -1 / 39916800 + r2 * (1 / 6227020800))))))
@@ -84,13 +80,13 @@ def _snake_sin2(x, alpha, shift: bool = False):
   s = r + correction
   s_lo = (correction - (s - r)) + r_lo * (1 - 0.5 * r2)  # + cos(r) r_lo
   # s^2 = sh^2 + rest, sh^2 exact; rest = 2 sh sl + sl^2 + 2 s s_lo, below 2^-11 s^2.
-  sh, sl = _split(s)
+  sh, sl = numerics.split(s)
   head = sh * sh
   rest = ((2 * sh) * sl + sl * sl) + 2 * (s * s_lo)
   odd = jnp.abs(k - 2 * jnp.round(0.5 * k)) == 1
   # sin^2 = head + rest (even k); cos^2 = (1 - head) - rest (odd k), 1 - head exact
   # to two words.
-  one_minus, one_minus_lo = _two_sum(1.0, -head)
+  one_minus, one_minus_lo = numerics.two_sum(1.0, -head)
   hi = jnp.where(odd, one_minus, head)
   lo = jnp.where(odd, one_minus_lo - rest, rest)
   total = hi + lo
@@ -115,11 +111,11 @@ def _snake_forward(x, alpha):
   q = sq / safe_alpha
   # The remainder sq - q alpha, exact (Dekker): products of half-width factors only.
   a = jnp.where(reduced, safe_alpha, 1)
-  qh, ql = _split(jnp.where(reduced, q, 0))
-  ah, al = _split(a)
+  qh, ql = numerics.split(jnp.where(reduced, q, 0))
+  ah, al = numerics.split(a)
   rem = (((sq - qh * ah) - qh * al) - ql * ah) - ql * al
   q_lo = jnp.where(reduced, (rem + sq_lo) / a, 0)
-  y, y_lo = _two_sum(xc, q)
+  y, y_lo = numerics.two_sum(xc, q)
   return jnp.where(jnp.isinf(x), x, y + (y_lo + q_lo))
 
 
@@ -268,7 +264,7 @@ def _acon_slope_forward(x, p1, p2, beta):
   # where sigmoid(z) sigmoid(-z) has underflowed, so the product is never inf * 0.
   xc, d, z, h, big, hb, positive = _acon_parts(x, p1, p2, beta)
   gate, _, _ = _acon_gate(p1, p2, d, z, h, big, hb, positive)
-  return gate + d * (jnp.clip(z, -_Z_CLAMP, _Z_CLAMP) * (hb * hb))
+  return gate + d * (numerics.clamp_z(z) * (hb * hb))
 
 
 def _acon_slope_derivative(x, slope, p1, p2, beta):
@@ -280,7 +276,7 @@ def _acon_slope_derivative(x, slope, p1, p2, beta):
   small = h * hb
   s = jnp.where(positive, big, small)
   s_neg = jnp.where(positive, small, big)
-  zc = jnp.clip(z, -_Z_CLAMP, _Z_CLAMP)
+  zc = numerics.clamp_z(z)
   ss = hb * hb
   k = ss * (2 + zc * (s_neg - s))
   zss_zk = zc * ss + zc * k
@@ -296,7 +292,7 @@ _acon_slope = core.custom(_acon_slope_forward, _acon_slope_derivative)
 
 def _acon_derivative(x, y, p1, p2, beta):
   xc, d, z, h, big, hb, positive = _acon_parts(x, p1, p2, beta)
-  zc = jnp.clip(z, -_Z_CLAMP, _Z_CLAMP)
+  zc = numerics.clamp_z(z)
   small = h * hb
   x_big = x * big
   x_small = (xc * h) * hb
@@ -379,29 +375,6 @@ def acon_c(x: ArrayLike, p1: ArrayLike, p2: ArrayLike, beta: ArrayLike) -> jax.A
 # terms of size ~1: hundreds of float32 ULPs).
 
 
-def _split(a):
-  """Dekker's split a = hi + lo, each half with at most half the significand."""
-  factor = 4097.0 if a.dtype.itemsize <= 4 else 134217729.0  # 2^ceil(p / 2) + 1
-  c = factor * a
-  hi = c - (c - a)
-  return hi, a - hi
-
-
-def _two_sum(a, b):
-  """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
-  s = a + b
-  bb = s - a
-  return s, (a - (s - bb)) + (b - bb)
-
-
-def _two_prod(a, b, b_split=None):
-  """(p, e) with p = fl(a b) and p + e = a b exactly (Dekker), where nothing overflows."""
-  p = a * b
-  ah, al = _split(a)
-  bh, bl = _split(b) if b_split is None else b_split
-  return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
 def _coeff(v):
   """A coefficient as a (hi, lo) pair, exact."""
   return v, jnp.zeros_like(v)
@@ -409,7 +382,7 @@ def _coeff(v):
 
 def _scaled_coeff(k: int, v):
   """k * v as an exact (hi, lo) pair, for a static int k."""
-  return _two_prod(jnp.asarray(k, v.dtype), v)
+  return numerics.two_prod(jnp.asarray(k, v.dtype), v)
 
 
 def _comp_horner(coeffs, t, far):
@@ -425,11 +398,11 @@ def _comp_horner(coeffs, t, far):
     return jnp.where(far, far_hi, near_hi), jnp.where(far, far_lo, near_lo)
 
   s, err = pick(0)
-  t_split = _split(t)
+  t_split = numerics.split(t)
   for j in range(1, last + 1):
-    p, p_err = _two_prod(s, t, t_split)
+    p, p_err = numerics.two_prod(s, t, t_split)
     hi, lo = pick(j)
-    s, s_err = _two_sum(p, hi)
+    s, s_err = numerics.two_sum(p, hi)
     err = err * t + (p_err + s_err + lo)
   return s, err
 
@@ -474,9 +447,9 @@ class _RationalForm:
       for i in range(n + 1):
         j = k + 1 - i
         if 1 <= j <= m and i != j:
-          p, p_err = _two_prod(a[i], b[j - 1])
+          p, p_err = numerics.two_prod(a[i], b[j - 1])
           w, w_err = _scaled_coeff(i - j, p)
-          hi, s_err = _two_sum(hi, w)
+          hi, s_err = numerics.two_sum(hi, w)
           lo = lo + (s_err + w_err + (i - j) * p_err)
       r_coeffs.append((hi, lo))
     self.r = r_coeffs
@@ -513,7 +486,7 @@ class _RationalForm:
     dp_hi, dp_lo = _comp_horner(self.dp, self.t, self.far)
     if self.r:
       r_hi, r_lo = _comp_horner(self.r, self.t, self.far)
-      hi, err = _two_sum(dp_hi, self.sign_q * r_hi)
+      hi, err = numerics.two_sum(dp_hi, self.sign_q * r_hi)
       nv = hi + (err + (dp_lo + self.sign_q * r_lo))
     else:
       nv = dp_hi + dp_lo

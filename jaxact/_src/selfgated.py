@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import core, errors
+from jaxact._src import core, errors, numerics
 from jaxact._src.sigmoidal import logistic_pair
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -149,11 +149,6 @@ def _swish_gate(x, beta):
   return xc, z, h, big, h * big
 
 
-# Past |z| = 2^14, sigmoid(z) sigmoid(-z) underflows in every dtype: clamping z there
-# keeps z * (that product) from being inf * 0 when beta * x overflows.
-_Z_CLAMP = 2.0**14
-
-
 def _swish_forward(x, beta):
   xc, z, h, big, hb = _swish_gate(x, beta)
   return jnp.where(z >= 0, x * big, (xc * h) * hb)
@@ -162,7 +157,7 @@ def _swish_forward(x, beta):
 def _swish_slope_forward(x, beta):
   xc, z, h, big, hb = _swish_gate(x, beta)
   s = jnp.where(z >= 0, big, h * hb)
-  return s + jnp.clip(z, -_Z_CLAMP, _Z_CLAMP) * (hb * hb)
+  return s + numerics.clamp_z(z) * (hb * hb)
 
 
 def _swish_slope_derivative(x, slope, beta):
@@ -172,7 +167,7 @@ def _swish_slope_derivative(x, slope, beta):
   xc, z, h, big, hb = _swish_gate(x, beta)
   small = h * hb
   positive = z >= 0
-  tail = 2 + jnp.clip(z, -_Z_CLAMP, _Z_CLAMP) * (jnp.where(positive, small, big)
+  tail = 2 + numerics.clamp_z(z) * (jnp.where(positive, small, big)
                                                   - jnp.where(positive, big, small))
   return beta * ((hb * hb) * tail), (xc * hb) * (hb * tail)
 
@@ -201,19 +196,19 @@ def _silu_forward(x):
   # x sigmoid(x) with x = -inf read as the most negative finite x (sigmoid is 0 there,
   # and -inf * 0 would be NaN). beta = 1 needs none of swish's care for small beta.
   _, big, small, positive = _silu_pair(x)
-  return jnp.where(positive, x * big, jnp.maximum(x, -_Z_CLAMP) * small)
+  return jnp.where(positive, x * big, jnp.maximum(x, -numerics.Z_CLAMP) * small)
 
 
 def _silu_slope_forward(x):
   _, big, small, positive = _silu_pair(x, apart=True)
-  return jnp.where(positive, big, small) + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * (small * big)
+  return jnp.where(positive, big, small) + numerics.clamp_z(x) * (small * big)
 
 
 def _silu_slope_derivative(x, slope):
   # silu'' = s s_neg (2 + x (s_neg - s)), s_neg - s = -sgn(x) (big - small).
   _, big, small, positive = _silu_pair(x)
   diff = jnp.where(positive, small - big, big - small)
-  return (small * big) * (2 + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * diff)
+  return (small * big) * (2 + numerics.clamp_z(x) * diff)
 
 
 _silu_slope = core.custom(_silu_slope_forward, _silu_slope_derivative)
@@ -356,7 +351,7 @@ def _mish_slope_forward(x):
   e, positive, a, den = _mish_parts(x)
   c = jnp.where(positive, e * e, e)
   w = (4 * (1 + e) * c) / (den * den)
-  return a / den + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * w
+  return a / den + numerics.clamp_z(x) * w
 
 
 def _mish_slope_derivative(x, slope):
@@ -368,7 +363,7 @@ def _mish_slope_derivative(x, slope):
   c = jnp.where(positive, e2, e)
   p = jnp.where(positive, -(2 + 3 * e - 2 * e2 - 2 * (e2 * e)),
                 2 + 2 * e - 3 * e2 - 2 * (e2 * e))
-  inner = 2 * (1 + e) * den + jnp.clip(x, -_Z_CLAMP, _Z_CLAMP) * p
+  inner = 2 * (1 + e) * den + numerics.clamp_z(x) * p
   return 4 * c * (inner / den) / (den * den)
 
 
