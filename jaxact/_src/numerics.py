@@ -3,12 +3,17 @@
 * :data:`Z_CLAMP`: where a logistic product ``sigmoid(z) sigmoid(-z)`` (and ``e^-|z|``)
   has underflowed in every dtype, so clamping ``z`` there keeps ``z * product`` from
   being ``inf * 0`` when ``z`` overflows.
+* :func:`logistic` and :func:`half_logistic`: sigmoid(z) and sigmoid(-z) from one exp,
+  both tails to full relative precision (sigmoid, silu, swish, the tanh form of gelu,
+  glu, ACON).
 * Error-free transformations (Knuth's two-sum, Dekker's split and two-product) and
   double-word addition: a result and its exact rounding error, for sums that would
   otherwise cancel (snake near its zeros, softmax's normaliser, sparsemax's threshold).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -54,3 +59,62 @@ def dd_add(x, y):
 def clamp_z(z: jax.Array) -> jax.Array:
   """``z`` clamped to ``[-Z_CLAMP, Z_CLAMP]``: the same logistic products, no ``inf * 0``."""
   return jnp.clip(z, -Z_CLAMP, Z_CLAMP)
+
+
+class Logistic(NamedTuple):
+  """The logistic function of ``z`` from one exp, both tails to full relative precision.
+
+  With ``e = exp(-|z|)`` in (0, 1], ``big = 1 / (1 + e) = sigmoid(|z|)`` and
+  ``small = e / (1 + e) = sigmoid(-|z|)``: no cancellation, no overflow, exact limits
+  at +-inf. ``positive`` is ``z >= 0``.
+  """
+
+  e: jax.Array
+  big: jax.Array
+  small: jax.Array
+  positive: jax.Array
+
+  def pair(self) -> tuple[jax.Array, jax.Array]:
+    """``(sigmoid(z), sigmoid(-z))``."""
+    return (jnp.where(self.positive, self.big, self.small),
+            jnp.where(self.positive, self.small, self.big))
+
+
+def logistic(z: jax.Array, *, apart: bool = False) -> Logistic:
+  """:class:`Logistic` of ``z``.
+
+  ``apart=True`` gives the same values from ``exp(min(z, -z))``, an expression XLA does
+  not merge with the forward formula's ``exp(-|z|)``: for derivative rules. Shared, the
+  exp and the division are computed once and kept as two tensors between the forward
+  and the backward fusions (XLA does not duplicate them); apart, each fusion computes
+  its own and reads x only, which on CPU is 2-3x faster for a layer's output and
+  pullback in one jit (the memory traffic costs more than an exp), and leaves x and the
+  output as the only residuals of a training step.
+  """
+  e = jnp.exp(jnp.minimum(z, -z) if apart else -jnp.abs(z))
+  big = 1 / (1 + e)
+  return Logistic(e, big, e * big, z >= 0)
+
+
+def logistic_pair(z: jax.Array, *, apart: bool = False) -> tuple[jax.Array, jax.Array]:
+  """``(sigmoid(z), sigmoid(-z))`` (:func:`logistic`)."""
+  return logistic(z, apart=apart).pair()
+
+
+class HalfLogistic(NamedTuple):
+  """The logistic function of ``z`` from ``h = exp(-|z| / 2)``, the square root of
+  :class:`Logistic`'s ``e``: ``big = 1 / (1 + h^2) = sigmoid(|z|)`` and ``hb = h * big``,
+  so that ``sigmoid(-|z|) = h * hb`` and ``sigmoid(z) sigmoid(-z) = hb^2``. For gates
+  multiplied by a large ``x``: ``x * sigmoid(-|z|) = (x h) hb`` does not underflow where
+  ``e^-|z|`` alone would (swish with a small beta, ACON)."""
+
+  h: jax.Array
+  big: jax.Array
+  hb: jax.Array
+
+
+def half_logistic(z: jax.Array) -> HalfLogistic:
+  """:class:`HalfLogistic` of ``z``."""
+  h = jnp.exp(-0.5 * jnp.abs(z))
+  big = 1 / (1 + h * h)
+  return HalfLogistic(h, big, h * big)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -209,15 +210,26 @@ def snake(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
 # ----------------------------------------------------------------------------- acon_c
 
 
-def _acon_parts(x, p1, p2, beta):
+class _AconParts(NamedTuple):
+  """What every ACON-C formula reads: ``x`` clamped to the finite range, ``d = p1 - p2``,
+  ``z = beta d x``, the half logistic of ``z`` (:class:`numerics.HalfLogistic`: ``h``,
+  ``big``, ``hb``) and ``z >= 0``."""
+
+  xc: jax.Array
+  d: jax.Array
+  z: jax.Array
+  h: jax.Array
+  big: jax.Array
+  hb: jax.Array
+  positive: jax.Array
+
+
+def _acon_parts(x, p1, p2, beta) -> _AconParts:
   """z = beta (p1 - p2) x and sigmoid(+-z) from one e^-|z|/2 (see swish's gate)."""
   xc = _finite(x)
   d = p1 - p2
   z = (beta * d) * xc
-  h = jnp.exp(-0.5 * jnp.abs(z))
-  big = 1 / (1 + h * h)  # sigmoid(|z|)
-  hb = h * big  # sigmoid(-|z|) = h * hb, sigmoid(z) sigmoid(-z) = hb^2
-  return xc, d, z, h, big, hb, z >= 0
+  return _AconParts(xc, d, z, *numerics.half_logistic(z), z >= 0)
 
 
 # sinh(t) / t = sum_k t^(2k) / (2k + 1)!, k = 0..9: within 2^-60 relative for |t| <= 1.

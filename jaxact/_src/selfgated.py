@@ -9,7 +9,6 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxact._src import core, errors, numerics
-from jaxact._src.sigmoidal import logistic_pair
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -54,14 +53,14 @@ def _gelu_tanh_z(xc):
 
 def _gelu_tanh_forward(x):
   c = _gelu_tanh_cutoff(x)
-  s, _ = logistic_pair(_gelu_tanh_z(jnp.clip(x, -c, c)))
+  s, _ = numerics.logistic_pair(_gelu_tanh_z(jnp.clip(x, -c, c)))
   return jnp.maximum(x, -c) * s
 
 
 def _gelu_tanh_derivative(x, y):
   c = _gelu_tanh_cutoff(x)
   xc = jnp.clip(x, -c, c)
-  s, s_neg = logistic_pair(_gelu_tanh_z(xc), apart=True)
+  s, s_neg = numerics.logistic_pair(_gelu_tanh_z(xc), apart=True)
   dz = _C1 + (3 * _C3) * (xc * xc)
   return s + xc * dz * (s * s_neg)
 
@@ -69,7 +68,7 @@ def _gelu_tanh_derivative(x, y):
 # Not keep_derivative: this rule shares nothing with the forward formula (its erfc has a
 # different argument), so XLA already keeps x and y only (2 per layer in float32), and a
 # tie to the derivative makes the jitted value-and-gradient of an erfc 3x slower. The
-# tanh rule shares nothing either: it computes its logistic pair apart (logistic_pair).
+# tanh rule shares nothing either: it computes its logistic pair apart (numerics.logistic_pair).
 _gelu_erf = core.elementwise("gelu", _gelu_erf_forward, _gelu_erf_derivative)
 _gelu_tanh = core.elementwise("gelu", _gelu_tanh_forward, _gelu_tanh_derivative)
 
@@ -144,9 +143,7 @@ def _swish_gate(x, beta):
   big_x = float(jnp.finfo(x.dtype).max)
   xc = jnp.clip(x, -big_x, big_x)
   z = beta * xc
-  h = jnp.exp(-0.5 * jnp.abs(z))
-  big = 1 / (1 + h * h)
-  return xc, z, h, big, h * big
+  return xc, z, *numerics.half_logistic(z)
 
 
 def _swish_forward(x, beta):
@@ -184,29 +181,21 @@ _swish = core.elementwise("swish", _swish_forward, _swish_derivative, ("beta",),
                           keep_derivative=True)
 
 
-def _silu_pair(x, *, apart=False):
-  """(e, big, small, x >= 0) with e = exp(-|x|), big = sigmoid(|x|), small = sigmoid(-|x|);
-  ``apart`` as in :func:`logistic_pair`."""
-  e = jnp.exp(jnp.minimum(x, -x) if apart else -jnp.abs(x))
-  big = 1 / (1 + e)
-  return e, big, e * big, x >= 0
-
-
 def _silu_forward(x):
   # x sigmoid(x) with x = -inf read as the most negative finite x (sigmoid is 0 there,
   # and -inf * 0 would be NaN). beta = 1 needs none of swish's care for small beta.
-  _, big, small, positive = _silu_pair(x)
+  _, big, small, positive = numerics.logistic(x)
   return jnp.where(positive, x * big, jnp.maximum(x, -numerics.Z_CLAMP) * small)
 
 
 def _silu_slope_forward(x):
-  _, big, small, positive = _silu_pair(x, apart=True)
+  _, big, small, positive = numerics.logistic(x, apart=True)
   return jnp.where(positive, big, small) + numerics.clamp_z(x) * (small * big)
 
 
 def _silu_slope_derivative(x, slope):
   # silu'' = s s_neg (2 + x (s_neg - s)), s_neg - s = -sgn(x) (big - small).
-  _, big, small, positive = _silu_pair(x)
+  _, big, small, positive = numerics.logistic(x)
   diff = jnp.where(positive, small - big, big - small)
   return (small * big) * (2 + numerics.clamp_z(x) * diff)
 
