@@ -26,11 +26,16 @@ import jax.numpy as jnp
 from common import first_rows, provenance, write_table
 
 
-def temp_bytes(act, layers: int, batch: int, width: int, dtype, policy=None, *,
-               out_width: int | None = None, sharding=None) -> int:
-  """Temp bytes of the compiled step; ``out_width`` is each weight's output width
-  (``2 * width`` for a gated unit that halves it), ``sharding`` the inputs' placement
-  (a device of another backend compiles the step for that backend)."""
+def temp_bytes(act, layers: int, batch: int, width: int, dtype, policy=None) -> int:
+  return compile_step(act, layers, batch, width, dtype, policy).memory_analysis(
+      ).temp_size_in_bytes
+
+
+def compile_step(act, layers: int, batch: int, width: int, dtype, policy=None, *,
+                 out_width: int | None = None, sharding=None):
+  """The compiled step; ``out_width`` is each weight's output width (``2 * width`` for a
+  gated unit that halves it), ``sharding`` the inputs' placement (a device of another
+  backend compiles the step for that backend)."""
 
   def loss(params, x):
     for w in params:
@@ -43,8 +48,7 @@ def temp_bytes(act, layers: int, batch: int, width: int, dtype, policy=None, *,
   params = [jax.ShapeDtypeStruct((width, out_width or width), dtype, sharding=sharding)
             for _ in range(layers)]
   x = jax.ShapeDtypeStruct((batch, width), dtype, sharding=sharding)
-  compiled = jax.jit(jax.grad(loss)).lower(params, x).compile()
-  return compiled.memory_analysis().temp_size_in_bytes
+  return jax.jit(jax.grad(loss)).lower(params, x).compile()
 
 
 def main() -> None:

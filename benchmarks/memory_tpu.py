@@ -16,7 +16,8 @@ Needs libtpu (about 700 MB, not in the test install):
 
 Usage::
 
-    python benchmarks/memory_tpu.py           # -> docs/_generated/memory_tpu.md
+    python benchmarks/memory_tpu.py           # -> docs/_generated/memory_tpu_{block,mlp}.md
+    python benchmarks/memory_tpu.py --model mlp   # one of them
     python benchmarks/memory_tpu.py --quick   # a smoke run (CI, where libtpu is installed)
 """
 
@@ -40,8 +41,8 @@ import time  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-from common import provenance, write_table  # noqa: E402
-from memory import temp_bytes  # noqa: E402
+from common import GENERATED, provenance, write_table  # noqa: E402
+from memory import compile_step as compile_mlp_step  # noqa: E402
 from train_step import ACTIVATIONS, block_specs, compile_step, saved_tensors  # noqa: E402
 
 TOPOLOGY = "v5e:2x2"
@@ -61,14 +62,16 @@ def block_temp(act, gated: bool, size, dtype, sharding) -> tuple[int, float]:
 
 def mlp_temp(act, gated: bool, size, dtype, sharding) -> tuple[int, float]:
   layers, batch, width = size
-  temp = temp_bytes(act, layers, batch, width, dtype, out_width=2 * width if gated else None,
-                    sharding=sharding)
+  temp = compile_mlp_step(act, layers, batch, width, dtype,
+                          out_width=2 * width if gated else None,
+                          sharding=sharding).memory_analysis().temp_size_in_bytes
   return temp, temp / (layers * batch * width * jnp.dtype(dtype).itemsize)
 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--quick", action="store_true")
+  parser.add_argument("--model", choices=["block", "mlp"], help="one table only")
   args = parser.parse_args()
   if importlib.util.find_spec("libtpu") is None:
     sys.exit("memory_tpu.py needs libtpu, the XLA TPU compiler: "
@@ -81,22 +84,29 @@ def main() -> None:
   dtypes = [jnp.bfloat16] if args.quick else [jnp.bfloat16, jnp.float32]
   tokens, d, f, blocks = block_size
   layers, batch, width = mlp_size
-  command = "python benchmarks/memory_tpu.py" + (" --quick" if args.quick else "")
-  preamble = [
-      f"Compiled for a TPU v5e ({TOPOLOGY} topology, one chip) by libtpu "
-      f"{importlib.metadata.version('libtpu')}, with no TPU (deviceless AOT). "
-      f"block: {blocks} residual MLP blocks `h = h + act(h @ W1) @ W2` (T={tokens}, d={d}, "
-      f"f={f}; swiglu: W1 is d x 2f, jax.nn's baseline `silu(a) * b`), "
-      "`jax.value_and_grad` over the weights; saved tensors = temp bytes / (blocks x T x f "
-      f"x itemsize). mlp: the {layers}-layer MLP of `memory.py` (batch {batch}, width "
-      f"{width}; swiglu: each weight is width x 2 width), `jax.grad`; saved tensors = temp "
-      "bytes / (layers x batch x width x itemsize). ratio = jaxact / jax.nn temp bytes.",
-      "", provenance(command)]
-  header = ["model", "function", "dtype", "jaxact tensors", "jax.nn tensors", "ratio",
+  compiler = (f"Compiled for a TPU v5e ({TOPOLOGY} topology, one chip) by libtpu "
+              f"{importlib.metadata.version('libtpu')}, with no TPU (deviceless AOT). ")
+  described = {
+      "block": f"{blocks} residual MLP blocks `h = h + act(h @ W1) @ W2` (T={tokens}, d={d}, "
+               f"f={f}; swiglu: W1 is d x 2f, jax.nn's baseline `silu(a) * b`), "
+               "`jax.value_and_grad` over the weights; saved tensors per block = temp bytes "
+               "/ (blocks x T x f x itemsize).",
+      "mlp": f"The {layers}-layer MLP of `memory.py` (batch {batch}, width {width}; swiglu: "
+             "each weight is width x 2 width), `jax.grad`; saved tensors per layer = temp "
+             "bytes / (layers x batch x width x itemsize). At this size XLA TPU reports "
+             "no temp bytes for most functions (0.00): the saved activations (1 MiB a "
+             "layer in bfloat16) are not among its temp allocations.",
+  }
+  chosen = list(models) if args.model is None else [args.model]
+  command = " ".join(["python benchmarks/memory_tpu.py", *sys.argv[1:]])
+  header = ["function", "dtype", "jaxact tensors", "jax.nn tensors", "ratio",
             "jaxact MiB", "jax.nn MiB"]
-  out = pathlib.Path(tempfile.mkdtemp()) / "memory_tpu.md" if args.quick else None
-  rows = []
-  for model, (measure, size) in models.items():
+  folder = pathlib.Path(tempfile.mkdtemp()) if args.quick else GENERATED
+  for model in chosen:
+    measure, size = models[model]
+    preamble = [compiler + described[model] + " ratio = jaxact / jax.nn bytes.", "",
+                provenance(command)]
+    out, rows = folder / f"memory_tpu_{model}.md", []
     for dtype in dtypes:
       for name in names:
         activation = ACTIVATIONS[name]
@@ -104,13 +114,13 @@ def main() -> None:
         ours, our_tensors = measure(activation.ours, activation.gated, size, dtype, sharding)
         theirs, their_tensors = measure(activation.theirs, activation.gated, size, dtype,
                                         sharding)
-        rows.append([model, f"`{name}`", jnp.dtype(dtype).name, f"{our_tensors:.2f}",
+        rows.append([f"`{name}`", jnp.dtype(dtype).name, f"{our_tensors:.2f}",
                      f"{their_tensors:.2f}", f"{ours / theirs:.2f}" if theirs else "—",
                      f"{ours / 2**20:.0f}", f"{theirs / 2**20:.0f}"])
-        print(" | ".join(rows[-1]), f"({time.perf_counter() - start:.0f} s)", flush=True)
-        out = write_table("memory_tpu", preamble, header, rows, out=out)  # after every row
-  print(f"wrote {out}")
-
+        print(model, "|", " | ".join(rows[-1]), f"({time.perf_counter() - start:.0f} s)",
+              flush=True)
+        write_table("memory_tpu", preamble, header, rows, out=out)  # after every row
+    print(f"wrote {out}")
 
 if __name__ == "__main__":
   sys.exit(main())
