@@ -7,13 +7,14 @@ Messages follow one format, stating the rule and what was received::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import jax
 import numpy as np
 
 
-def fail(fn: str, arg: str, expected: str, got: Any, error: type[Exception] = ValueError):
+def fail(fn: str, arg: str, expected: str, got: Any,
+         error: type[Exception] = ValueError) -> NoReturn:
   """Raises ``error`` with the house message for ``fn``'s argument ``arg``."""
   raise error(f"jaxact.{fn}: {arg} must {expected}; got {got}.")
 

@@ -71,18 +71,18 @@ def get(fn: str | Callable[..., Any], **params: Any) -> Callable[..., Any]:
   return _bound(function, params)
 
 
-_BOUND: dict[tuple, Callable[..., Any]] = {}
+@functools.lru_cache(maxsize=1024)
+def _bound_hashable(function: Callable[..., Any], items: tuple) -> Callable[..., Any]:
+  return functools.partial(function, **dict(items))
 
 
 def _bound(function: Callable[..., Any], params: dict[str, Any]) -> Callable[..., Any]:
-  """``partial(function, **params)``, the same object for the same hashable params, so
-  that passing ``get("elu", alpha=0.5)`` as a static argument to ``jax.jit`` twice
-  does not retrace."""
-  key = (function, tuple(sorted(params.items())))
+  """``partial(function, **params)``, the same object for the same hashable params (of
+  the last 1024 kept), so that passing ``get("elu", alpha=0.5)`` as a static argument
+  to ``jax.jit`` twice does not retrace."""
+  items = tuple(sorted(params.items()))
   try:
-    hash(key)
+    hash(items)
   except TypeError:  # array parameters: a fresh partial each time
     return functools.partial(function, **params)
-  if key not in _BOUND:
-    _BOUND[key] = functools.partial(function, **params)
-  return _BOUND[key]
+  return _bound_hashable(function, items)
