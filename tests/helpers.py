@@ -47,3 +47,23 @@ def grad(fn, argnums=0):
   def derivative(*args):
     return jax.grad(lambda *a: jnp.sum(fn(*a)), argnums)(*args)
   return derivative
+
+
+def checks_in_subprocess(module: str, env: dict[str, str], key) -> dict:
+  """Runs ``python -m module`` from the repository root with ``env`` (checks that need a
+  process of their own: simulated devices, libtpu), and returns the JSON lines it
+  prints, each under ``key(line)``, with its ``stderr`` tail and ``returncode``."""
+  import json
+  import pathlib
+  import subprocess
+  import sys
+
+  root = pathlib.Path(__file__).resolve().parents[1]
+  done = subprocess.run([sys.executable, "-m", module], env=env, cwd=root,
+                        capture_output=True, text=True, timeout=900)
+  answers = {"stderr": done.stderr[-4000:], "returncode": done.returncode}
+  for line in done.stdout.splitlines():
+    if line.startswith("{"):
+      answer = json.loads(line)
+      answers[key(answer)] = answer
+  return answers

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import time
 import traceback
@@ -27,6 +26,7 @@ import jaxact  # noqa: E402
 import jaxact.linen  # noqa: E402
 import jaxact.nnx  # noqa: E402
 from tests.cases import ELEMENTWISE, VECTOR  # noqa: E402
+from tests.helpers import checks_in_subprocess  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEVICES = 8
@@ -94,14 +94,8 @@ def _run_checks() -> dict:
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
   env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={DEVICES}"
   env["JAX_PLATFORMS"] = "cpu"
-  done = subprocess.run([sys.executable, "-m", "tests.test_sharding"], env=env, cwd=ROOT,
-                        capture_output=True, text=True, timeout=900)
-  answers = {"stderr": done.stderr[-4000:], "returncode": done.returncode}
-  for line in done.stdout.splitlines():
-    if line.startswith("{"):
-      answer = json.loads(line)
-      answers[f"{answer['check']}/{answer['mode']}"] = answer
-  return answers
+  return checks_in_subprocess("tests.test_sharding", env,
+                              lambda answer: f"{answer['check']}/{answer['mode']}")
 
 
 @pytest.mark.parametrize(("check", "mode"), [

@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import time
 import traceback
@@ -38,6 +37,7 @@ pytest.importorskip("flax", reason="the notebook's training step needs flax")
 pytest.importorskip("optax", reason="the notebook's training step needs optax")
 pytest.importorskip("sklearn", reason="examples/train.py imports scikit-learn")
 
+from tests.helpers import checks_in_subprocess  # noqa: E402
 from tests.test_sharding import rows  # noqa: E402
 
 
@@ -54,14 +54,7 @@ def results() -> dict:
               "ALLOW_MULTIPLE_LIBTPU_LOAD": "1",
               # the checks run nothing: jax itself stays on the CPU
               "JAX_PLATFORMS": "cpu"})
-  done = subprocess.run([sys.executable, "-m", "tests.test_tpu_aot"], env=env, cwd=ROOT,
-                        capture_output=True, text=True, timeout=900)
-  answers = {"stderr": done.stderr[-4000:], "returncode": done.returncode}
-  for line in done.stdout.splitlines():
-    if line.startswith("{"):
-      answer = json.loads(line)
-      answers[answer["check"]] = answer
-  return answers
+  return checks_in_subprocess("tests.test_tpu_aot", env, lambda answer: answer["check"])
 
 
 @pytest.mark.parametrize("check", checks())
