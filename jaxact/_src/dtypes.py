@@ -62,10 +62,10 @@ def prepare(fn: str, x: Any, params: Sequence[Any] = (), names: Sequence[str] = 
   ``x`` and every parameter come back as arrays of the compute dtype; with
   ``x_in_output_dtype``, ``x`` comes back in the output dtype instead (a bfloat16 ``x``
   stays bfloat16, an integer one becomes float), for the mechanism, which casts it to
-  the compute dtype itself. A parameter must
-  broadcast to ``x.shape``; one of lower rank (a per-channel vector, channels last) is
-  reshaped to ``x``'s rank here, so no operation needs rank promotion. Anything else is
-  the house TypeError (not an array) or ValueError (shape), naming the argument.
+  the compute dtype itself. A parameter must broadcast to ``x.shape``; one of lower
+  rank (a per-channel vector, channels last) is reshaped to ``x``'s rank here, so no
+  operation needs rank promotion. Anything else is the house TypeError (not an array)
+  or ValueError (shape), naming the argument.
   """
   out = output_dtype(fn, x)
   work = compute_dtype(out)
