@@ -188,3 +188,26 @@ def worst(errors: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     return 0.0, float("nan")
   i = int(np.argmax(np.where(np.isnan(errors), np.inf, errors)))
   return float(errors[i]), float(np.asarray(x).astype(np.float64)[i])
+
+
+def float64_close(got, fn: Callable[[np.ndarray], np.ndarray], x, kinks=()) -> np.ndarray:
+  """Where a float64 result ``got`` matches the float64 ``fn`` at ``x``: within 1e-12
+  relative, plus the error of a backward-stable float64 evaluation (16 * 2^-52
+  relative in x), or equal (the same infinity, both NaN)."""
+  got = np.asarray(got, np.float64)
+  x = np.asarray(x, np.float64)
+  want = fn(x)
+  scale = 16 * 2.0**-52
+  allowance = np.maximum(scale * np.abs(x * slope(fn, x)), spread(fn, x, kinks, scale=scale))
+
+  def within(allowance):
+    with np.errstate(invalid="ignore"):
+      err = np.abs(got - want) - np.where(np.isfinite(allowance), allowance, 0)
+    return (err <= 1e-12 * np.abs(want) + 1e-300) | (got == want) | (
+        np.isnan(got) & np.isnan(want))
+
+  ok = within(allowance)
+  if not ok.all():  # sample the perturbations densely where 8 samples were not enough
+    allowance[~ok] = spread(fn, x[~ok], kinks, scale=scale, samples=128)
+    ok = within(allowance)
+  return ok

@@ -120,22 +120,9 @@ def test_float64_matches_reference(case):
     y, dy = value_and_derivative(case.fn, x)
     assert y.dtype == np.float64 and dy.dtype == np.float64
   for got, ref in ((y, case.ref), (dy, case.ref_grad)):
-    want = ref(x)
-    scale = 16 * 2.0**-52
-    allowance = np.maximum(scale * np.abs(x * accuracy.slope(ref, x)),
-                           accuracy.spread(ref, x, case.kinks, scale=scale))
-
-    def within(allowance, got=got, want=want):
-      with np.errstate(invalid="ignore"):
-        err = np.abs(got - want) - np.where(np.isfinite(allowance), allowance, 0)
-      return (err <= 1e-12 * np.abs(want) + 1e-300) | (got == want)
-
-    ok = within(allowance)
-    if not ok.all():  # sample the perturbations densely where 8 samples were not enough
-      allowance[~ok] = accuracy.spread(ref, x[~ok], case.kinks, scale=scale, samples=128)
-      ok = within(allowance)
+    ok = accuracy.float64_close(got, ref, x, case.kinks)
     assert np.all(ok), (f"{case.id} float64: worst at x = {x[~ok][:5]}: got {got[~ok][:5]}, "
-                        f"want {want[~ok][:5]}")
+                        f"want {ref(x[~ok][:5])}")
 
 
 def test_integer_and_bool_inputs_promote_to_float():

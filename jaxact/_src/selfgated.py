@@ -28,16 +28,29 @@ def _gelu_cutoff(x):
   return 40.0 if x.dtype.itemsize >= 8 else 14.0
 
 
+def _erfc_of_minus_x_over_sqrt2(x, c):
+  """erfc(-x / sqrt 2), its argument clamped to where erfc is already 0 or 2.
+
+  The clamp comes after the product, not before: XLA's erfc squares its argument, and
+  on a 0-d array or in a loop body XLA's simplifier rewrites (x c) (x c) into
+  (x x)(c c) with c c = 0.49999997 rounded (15.7 ULP off at x = -7.5 in float32, the
+  error multiplied by x^2 / 2 in exp). A clamped argument has no such rewrite, so every
+  context squares the same rounded argument.
+  """
+  zc = c * _SQRT_HALF
+  return jax.lax.erfc(jnp.clip(-_SQRT_HALF * x, -zc, zc))
+
+
 def _gelu_erf_forward(x):
   c = _gelu_cutoff(x)
   xl = jnp.maximum(x, -c)
-  return jnp.where(x < -c, -0.0, 0.5 * xl * jax.lax.erfc(-_SQRT_HALF * xl))
+  return jnp.where(x < -c, -0.0, 0.5 * xl * _erfc_of_minus_x_over_sqrt2(x, c))
 
 
 def _gelu_erf_derivative(x, y):
   c = _gelu_cutoff(x)
   xc = jnp.clip(x, -c, c)
-  slope = (0.5 * jax.lax.erfc(-_SQRT_HALF * xc)
+  slope = (0.5 * _erfc_of_minus_x_over_sqrt2(x, c)
            + xc * (_INV_SQRT_2PI * jnp.exp(-0.5 * xc * xc)))
   return jnp.where(x < -c, 0.0, slope)
 

@@ -153,45 +153,44 @@ def sparse_plus(x: ArrayLike) -> jax.Array:
 # ----------------------------------------------------------------------------- squareplus
 
 
-def _squareplus_constants(x):
-  """(threshold, down, up): past the threshold, x^2 would overflow, so x and b are
-  scaled by the power of two ``down`` (exactly), and results scaled back by ``up``."""
-  if x.dtype.itemsize >= 8:
-    return 2.0**500, 2.0**-530, 2.0**530
-  return 2.0**60, 2.0**-70, 2.0**70
+def _squareplus_threshold(x):
+  """Past this |x|, x^2 would overflow (or come near it): there s = sqrt(x^2 + b) is
+  computed as |x| sqrt(1 + r^2) with r = sqrt(b) / |x| instead."""
+  return 2.0**500 if x.dtype.itemsize >= 8 else 2.0**60
 
 
-def _squareplus_parts(x, b):
-  """(big, scale, xs, bs, ss): xs = x * scale, bs = b * scale, ss = sqrt(xs^2 + b scale^2)
-  = scale * sqrt(x^2 + b), with scale a power of two chosen so that nothing overflows."""
-  threshold, down, _ = _squareplus_constants(x)
-  big = jnp.abs(x) > threshold
-  scale = jnp.where(big, down, 1.0).astype(x.dtype)
-  xs = x * scale
-  bs = b * scale
-  # b * scale^2 may underflow where x is big: it is then negligible against xs^2.
-  ss = jnp.sqrt(xs * xs + bs * scale)
-  return big, scale, xs, bs, ss
+def _squareplus_root(x, b):
+  """(big, ax, t, s): where ``big``, ax = |x| and t = sqrt(1 + b / x^2) (so that
+  sqrt(x^2 + b) = ax t); elsewhere s = sqrt(x^2 + b) (and ax = 1). Each branch's operands
+  are selected where they are used, so neither overflows or divides by zero.
+
+  No formula here multiplies a scaled x by itself: an earlier one squared x * 2^-70, and
+  XLA's simplifier rewrites (x c) (x c) into (x x)(c c) on a 0-d array or in a loop body,
+  where c c = 2^-140 is a subnormal constant flushed to 0 and x x is inf (NaN, not x).
+  r = sqrt(b) / |x| squared, and the quotients below, have no such rewrite; any regrouping
+  of them stays in range.
+  """
+  big = jnp.abs(x) > _squareplus_threshold(x)
+  ax = jnp.where(big, jnp.abs(x), 1)
+  r = jnp.sqrt(b) / ax
+  t = jnp.sqrt(1 + r * r)
+  xs = jnp.where(big, 0, x)
+  return big, ax, t, jnp.sqrt(xs * xs + b)
 
 
 def _squareplus_forward(x, b):
-  # _squareplus_parts' arithmetic, with each branch's operands selected where they are
-  # used: XLA's CPU backend keeps a selected x * scale read by the square root and the
-  # division as a tensor of its own (2.3x jax.nn's forward time); x * down is not kept.
-  threshold, down, up = _squareplus_constants(x)
-  big = jnp.abs(x) > threshold
-  xd = x * down
-  ss = jnp.sqrt(jnp.where(big, xd * xd + (b * down) * down, x * x + b))
-  # x >= 0: (x + s) / 2. x < 0: x + s cancels; (x + s) / 2 = b / (2 (s - x)) does not.
-  positive = jnp.where(big, (0.5 * (xd + ss)) * up, 0.5 * (x + ss))
-  negative = jnp.where(big, b * down, b) / (2 * (ss - jnp.where(big, xd, x)))
+  big, ax, t, s = _squareplus_root(x, b)
+  # x >= 0: (x + s) / 2, where big x (1 + t) / 2. x < 0: x + s cancels, and
+  # (x + s) / 2 = b / (2 (s - x)) does not; where big, (b / |x|) (1 / 2) / (1 + t).
+  positive = jnp.where(big, x * (0.5 * (1 + t)), 0.5 * (x + s))
+  negative = jnp.where(big, (b / ax) * (0.5 / (1 + t)), b / (2 * (s - x)))
   return jnp.where(x >= 0, positive, negative)
 
 
 def _squareplus_slope_parts(y, b):
   # q = 4 y^2, with y clamped where q / (q + b) is already 1 (so q is never inf); the
   # floor on q + b matters only for b = 0 (then 0 / 0 would be NaN where y = 0).
-  yc = jnp.minimum(y, _squareplus_constants(y)[0])
+  yc = jnp.minimum(y, _squareplus_threshold(y))
   q = 4 * (yc * yc)
   return yc, q, jnp.maximum(q + b, jnp.finfo(y.dtype).tiny)
 
@@ -218,9 +217,9 @@ def _squareplus_derivative(x, y, b):
   # dy/dx = y^2 / (y^2 + b/4) = q / (q + b) with q = 4 y^2, exact (q underflowing to 0
   # gives 0, the limit).
   d_x = _squareplus_slope(y, b)
-  # d/db = 1 / (4 s) = scale / (4 ss), from x: y underflows where 1 / (4 s) does not.
-  _, scale, _, _, ss = _squareplus_parts(x, b)
-  d_b = (0.25 * scale) / ss
+  # d/db = 1 / (4 s), from x: y underflows where 1 / (4 s) does not.
+  big, ax, t, s = _squareplus_root(x, b)
+  d_b = jnp.where(big, (0.25 / ax) / t, 0.25 / s)
   return d_x, d_b
 
 
