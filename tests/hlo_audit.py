@@ -10,10 +10,10 @@ folded and rounded on a 0-d array but not on a vector (``0.5 * 0.5`` is exact, b
 
 :func:`hazards` compiles a function's value and derivative on a 0-d array and on a
 vector for a backend and lists, from the optimized HLO: every subnormal floating-point
-constant, and every constant the simplifier made (not in the program before
-optimization, up to sign, reciprocal and a power of two) on the 0-d array that the vector's program does
-not have. Used by tests/test_hlo.py (CPU) and tests/test_tpu_aot.py (a TPU, compiled
-without one).
+constant, every constant the simplifier folded to 0 or inf, and every constant it made
+(not in the program before optimization, up to sign, reciprocal and a power of two) on
+the 0-d array that the vector's program does not have. Used by tests/test_hlo.py (CPU)
+and tests/test_tpu_aot.py (a TPU, compiled without one).
 """
 
 from __future__ import annotations
