@@ -24,7 +24,7 @@ from collections.abc import Callable
 import ml_dtypes
 import numpy as np
 
-_CONSTANT = re.compile(r"\b(bf16|f16|f32|f64)\[\] constant\(([^)]+)\)")
+_CONSTANT = re.compile(r"\b(bf16|f16|f32|f64)\[\](?:\{[^}]*\})? constant\(([^)]+)\)")
 _STABLEHLO_CONSTANT = re.compile(r"dense<([^>]+)> : tensor<(bf16|f16|f32|f64)>")
 _DTYPES = {"bf16": ml_dtypes.bfloat16, "f16": np.float16, "f32": np.float32,
            "f64": np.float64}
@@ -40,6 +40,27 @@ def _value(text: str, kind: str) -> float | None:
     return None if np.isnan(value) else value
   except ValueError:
     return None
+
+
+_NAMED_CONSTANT = re.compile(
+    r"(%[\w.\-]+) = (bf16|f16|f32|f64)\[\](?:\{[^}]*\})? constant\(([^)]+)\)")
+
+
+def scalings(hlo: str) -> set[tuple[str, float]]:
+  """The scalar constants that a multiply or a divide reads, as (type, value)."""
+  named = {}
+  for name, kind, text in _NAMED_CONSTANT.findall(hlo):
+    value = _value(text, kind)
+    if value is not None:
+      named[name] = (kind, value)
+  out = set()
+  for line in hlo.splitlines():
+    match = re.search(r"\b(?:multiply|divide)\(([^)]*)\)", line)
+    if match:
+      for operand in re.findall(r"%[\w.\-]+", match.group(1)):
+        if operand in named:
+          out.add(named[operand])
+  return out
 
 
 def scalar_constants(hlo: str) -> set[tuple[str, float]]:
@@ -68,8 +89,8 @@ def _subnormal(kind: str, value: float) -> bool:
 
 
 def _derived(kind: str, value: float, source: set[tuple[str, float]]) -> bool:
-  """Whether a constant the simplifier made is a source constant, or its reciprocal, up
-  to sign and a power of two (``A - c`` becomes ``A + (-c)``, ``A / c`` becomes
+  """Whether a constant the simplifier made is a source constant (of any float type,
+  rounded to this one), or its reciprocal, up to sign and a power of two (``A - c`` becomes ``A + (-c)``, ``A / c`` becomes
   ``A * (1 / c)`` everywhere; a product with a power of two is exact). A folded 0 or inf
   is not: it is a scaling that left the dtype's range."""
   if value == 0 or not np.isfinite(value):
@@ -78,10 +99,11 @@ def _derived(kind: str, value: float, source: set[tuple[str, float]]) -> bool:
   mantissa = abs(np.frexp(value)[0])
   if mantissa == 0.5:
     return True  # a power of two
-  for k, v in source:
-    if k != kind or v == 0 or not np.isfinite(v):
-      continue
+  for _, v in source:  # of any float type: a backend may narrow an operation to bf16
     with np.errstate(all="ignore"):
+      v = float(np.array(v).astype(dtype))
+      if v == 0 or not np.isfinite(v):
+        continue
       reciprocal = float(np.array(1, dtype) / np.array(v, dtype))
     if mantissa in (abs(np.frexp(v)[0]), abs(np.frexp(reciprocal)[0])):
       return True
@@ -105,9 +127,9 @@ def hazards(program_0d: Callable, program_vector: Callable, x_0d, x_vector) -> l
     made[what] = {c for c in constants if c not in source and not _derived(*c, source)}
     found += [f"{what}: subnormal constant {kind} {value!r} (flushed to 0 by the backend)"
               for kind, value in sorted(constants) if _subnormal(kind, value)]
-  for what, constants in made.items():
     found += [f"{what}: a scaling folded to the constant {kind} {value!r} (out of range)"
-              for kind, value in sorted(constants) if value == 0 or not np.isfinite(value)]
+              for kind, value in sorted(scalings(text) & made[what])
+              if value == 0 or not np.isfinite(value)]
   found += [f"0-d: constant {kind} {value!r} folded by the simplifier, not in the vector's "
             f"program (the two round differently)"
             for kind, value in sorted(made["0-d"] - optimized["vector"])

@@ -8,7 +8,11 @@ compiler has accepted it). One subprocess (``python -m tests.test_tpu_aot``) com
   the batch sharded over a 1-D mesh of the 4 chips, parameters replicated, under the
   example's Auto axes and under Explicit ones;
 * every function of ``jaxact.available()``, value and gradient, in bfloat16 (the TPU's
-  compute dtype), with the batch sharded the same way.
+  compute dtype), with the batch sharded the same way;
+* every elementwise row of the test table, value and derivative on a 0-d array and on a
+  vector, in float32 and bfloat16, audited for the constants the TPU compiler's
+  simplifier folds into hazards (tests/hlo_audit.py: subnormal or out-of-range
+  scalings, constants folded on a 0-d array only).
 
 It prints one JSON line per check; the tests read them. Skipped where libtpu is not
 installed (``pip install "jax[tpu]==<your jax version>"``; it is not in the test extra).
@@ -42,7 +46,8 @@ from tests.test_sharding import rows  # noqa: E402
 
 
 def checks() -> list[str]:
-  return [f"train_step:{mode}" for mode in MODES] + [f"function:{name}" for name in rows()]
+  return ([f"train_step:{mode}" for mode in MODES] + [f"function:{name}" for name in rows()]
+          + [f"hlo:{dtype}" for dtype in ("float32", "bfloat16")])
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +86,8 @@ def _main() -> None:
     kind, name = check.split(":")
     start = time.perf_counter()
     try:
-      detail = {"train_step": compile_train_step, "function": compile_function}[kind](
-          name, devices)
+      detail = {"train_step": compile_train_step, "function": compile_function,
+                "hlo": audit_hlo}[kind](name, devices)
       error = None
     except Exception as e:  # noqa: BLE001 - every failure is an answer
       detail = None
@@ -162,6 +167,29 @@ def compile_function(name: str, devices) -> dict:
   y = compiled.out_info[0]
   assert y.dtype == jnp.bfloat16, y.dtype
   return {"temp_bytes": compiled.memory_analysis().temp_size_in_bytes}
+
+
+def audit_hlo(dtype: str, devices) -> dict:
+  """tests/hlo_audit.py's audit of every elementwise row, on the TPU compiler's HLO."""
+  import jax
+
+  from tests import hlo_audit
+  from tests.cases import ELEMENTWISE
+
+  rows = {case.id: case.fn for case in ELEMENTWISE}
+  sharding = jax.sharding.SingleDeviceSharding(devices[0])
+  dtype = getattr(jax.numpy, dtype)
+
+  def scaled_square(x):  # squareplus's old formula: the audit must find it on a TPU too
+    xd = x * 2.0**-70
+    return xd * xd
+
+  if not hlo_audit.zoo_hazards({"scaled_square": scaled_square}, dtype, sharding):
+    raise AssertionError("the audit found no hazard in (x 2^-70)(x 2^-70) on the TPU")
+  found = hlo_audit.zoo_hazards(rows, dtype, sharding)
+  if found:
+    raise AssertionError("\n".join(found))
+  return {"rows": len(rows)}
 
 
 if __name__ == "__main__":
