@@ -90,9 +90,10 @@ def _subnormal(kind: str, value: float) -> bool:
 
 def _derived(kind: str, value: float, source: set[tuple[str, float]]) -> bool:
   """Whether a constant the simplifier made is a source constant (of any float type,
-  rounded to this one), or its reciprocal, up to sign and a power of two (``A - c`` becomes ``A + (-c)``, ``A / c`` becomes
-  ``A * (1 / c)`` everywhere; a product with a power of two is exact). A folded 0 or inf
-  is not: it is a scaling that left the dtype's range."""
+  rounded to this one), or its reciprocal, up to sign and a power of two (``A - c``
+  becomes ``A + (-c)``, ``A / c`` becomes ``A * (1 / c)`` everywhere; a product with a
+  power of two is exact). A folded 0 or inf is not: it is a scaling that left the
+  dtype's range."""
   if value == 0 or not np.isfinite(value):
     return False
   dtype = _DTYPES[kind]
