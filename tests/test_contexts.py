@@ -14,19 +14,28 @@ the exhaustive version (every finite bfloat16 and float16, a dense float32 sweep
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+import inspect
+from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxact._src import core
 from tests import accuracy, contexts
 from tests.cases import ELEMENTWISE
 
 ROWS = {case.id: case for case in ELEMENTWISE}
 KINKS = tuple(sorted({k for case in ELEMENTWISE for k in case.kinks}))
 # The programs that trace a function many times (once per layout, policy or transform)
-# run on the first row of each function, the rest on every row, to keep the suite's time.
+# run on the first row of each function, the rest on every row; and they trace with the
+# CPU's residual policy pinned (core.pinned_policy), which is what XLA keeps of the
+# per-backend choice on this machine anyway, without tracing the accelerator branch it
+# drops: the suite's time. The accelerator policy has a test of its own below.
 HEAVY = (contexts.layouts, contexts.checkpointed, contexts.flax_remat, contexts.transforms)
 FIRST_ROWS = {key: case for key, case in ROWS.items()
               if key == next(c.id for c in ELEMENTWISE if c.name == case.name)}
@@ -58,7 +67,8 @@ def test_contract_holds_in_every_context(program, dtype):
   if program is contexts.scaled:
     x, x_seen, vector = scaled_inputs(x, dtype)
   rows = FIRST_ROWS if program in HEAVY else ROWS
-  results = program(fns(rows))(x)
+  with core.pinned_policy("cpu") if program in HEAVY else contextlib.nullcontext():
+    results = program(fns(rows))(x)
   if program is contexts.scaled:
     results = unscalable_left_out(results, vector, dtype)
   failures, cells = contexts.audit(rows, dtype, x_seen, results, vector)
@@ -87,6 +97,86 @@ def unscalable_left_out(results, vector, dtype):
   return out
 
 
+@pytest.mark.parametrize("program", (contexts.jit_0d, contexts.loops, contexts.fused),
+                         ids=lambda p: p.__name__)
+def test_accelerator_policy_in_loop_and_fused_contexts(program):
+  """The policy TPUs and GPUs trace (the derivative recomputed from x in its own dtype,
+  inside jax.checkpoint), pinned on this CPU: bfloat16, the dtype they train in."""
+  dtype = accuracy.BFLOAT16
+  x = points(dtype)
+  with core.pinned_policy("accelerator"):
+    vector = contexts.vector(fns())(x)
+    results = program(fns())(x)
+  failures, cells = contexts.audit(ROWS, dtype, x, results, vector)
+  assert cells >= 2 * len(ROWS)
+  assert not failures, f"{len(failures)} of {cells} cells fail:\n" + "\n".join(failures[:40])
+
+
+LEARNABLE = [(case, param) for case in ELEMENTWISE for param in case.learnable]
+
+
+@dataclasses.dataclass(frozen=True)
+class ParameterRow:
+  """A learnable parameter's partial derivative, audited as a row's derivative is."""
+
+  case: Any
+  param: str
+
+  @property
+  def id(self) -> str:
+    return f"{self.case.id} d/d{self.param}"
+
+  @property
+  def kinks(self):
+    return self.case.kinks
+
+  def ref(self, x):
+    return self.case.ref(x)
+
+  def ref_grad(self, x):
+    return self.case.ref_param_grad(x, self.param)
+
+  @property
+  def value(self) -> float:
+    if self.param in self.case.params:
+      return self.case.params[self.param]
+    import jaxact
+    return inspect.signature(getattr(jaxact, self.case.name)).parameters[self.param].default
+
+  def fn(self, x, p):
+    return self.case.with_params(**{self.param: p})(x)
+
+
+@pytest.mark.parametrize("dtype", accuracy.SWEPT_DTYPES, ids=lambda d: d.name)
+def test_parameter_derivatives_in_a_0d_loop_body(dtype):
+  """Every learnable parameter's partial derivative, the parameter a float32 scalar, in
+  a lax.map body on 0-d entries, against the vector call (the parameter broadcast to x's
+  shape, as tests/evaluate.py has it) and the reference."""
+  rows = {row.id: row for row in (ParameterRow(c, p) for c, p in LEARNABLE)}
+  x = points(dtype)
+
+  def vector(x):
+    out = {}
+    for key, row in rows.items():
+      p = jnp.full(x.shape, row.value, jnp.float32)
+      out[(key, "vector")] = jax.jvp(lambda p, row=row: row.fn(x, p), (p,), (jnp.ones_like(p),))
+    return out
+
+  def in_a_loop(x):
+    def body(s):
+      return {key: jax.value_and_grad(row.fn, argnums=1)(s, jnp.float32(row.value))
+              for key, row in rows.items()}
+    return {(key, "lax_map"): pair for key, pair in jax.lax.map(body, x).items()}
+
+  want = {k: (np.asarray(y), np.asarray(d)) for k, (y, d) in jax.jit(vector)(x).items()}
+  with np.errstate(over="ignore"):  # a float32 partial past a float16's range is inf
+    got = {k: (np.asarray(y), np.asarray(d).astype(dtype))
+           for k, (y, d) in jax.jit(in_a_loop)(x).items()}
+  failures, cells = contexts.audit(rows, dtype, x, got, want)
+  assert cells == 2 * len(rows)
+  assert not failures, f"{len(failures)} of {cells} cells fail:\n" + "\n".join(failures[:40])
+
+
 def test_float64_in_every_loop_and_fused_context():
   with jax.enable_x64(True):
     x = contexts.hazard_points(np.float64, KINKS)
@@ -105,13 +195,13 @@ def test_the_audit_can_fail():
   vector = vector_results(dtype)
   key = "gelu(approximate=False)"
   y, dy = vector[(key, "vector")]
-  finite = np.isfinite(y) & (np.abs(y.astype(np.float64)) > 1)
+  finite = np.isfinite(y) & (np.abs(y.astype(np.float64)) > 1) & (np.abs(y) < 1e30)
   nudged = y.copy()
   nudged[finite] = (y[finite].astype(np.float64) * (1 + 5 * 2.0**-23)).astype(dtype)
   failures, _ = contexts.audit({key: ROWS[key]}, dtype, x, {(key, "nudged"): (nudged, dy)},
                                vector)
   assert any("within 4 ULP of the vector call" in f for f in failures), failures
-  wrong = np.where(finite, 2 * y, y).astype(dtype)
+  wrong = np.where(finite, 2 * dy, dy).astype(dtype)
   failures, _ = contexts.audit({key: ROWS[key]}, dtype, x, {(key, "wrong"): (y, wrong)},
                                vector)
   assert any("derivative" in f and "contract" in f for f in failures), failures

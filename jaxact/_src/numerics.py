@@ -56,6 +56,20 @@ def dd_add(x, y):
   return hi, e - (hi - s)
 
 
+def square(u: jax.Array) -> jax.Array:
+  """``u * u``, where ``u`` may be a product with a constant.
+
+  On a 0-d array or in a loop body XLA's simplifier rewrites ``(c v) (c v)`` into
+  ``(v v)(c c)`` for a constant ``c``: with ``c = 0`` (ACON-C's ``p1 - p2`` at
+  ``p1 = p2``) and a large ``v`` that is ``inf * 0 = NaN`` where ``u`` is 0. ``u`` is
+  clamped to the finite range first, which changes no value (``max^2`` is inf, as
+  ``inf^2``) and which no rewrite sees through.
+  """
+  big = jnp.finfo(u.dtype).max
+  u = jnp.clip(u, -big, big)
+  return u * u
+
+
 def clamp_z(z: jax.Array) -> jax.Array:
   """``z`` clamped to ``[-Z_CLAMP, Z_CLAMP]``: the same logistic products, no ``inf * 0``."""
   return jnp.clip(z, -Z_CLAMP, Z_CLAMP)

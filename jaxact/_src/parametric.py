@@ -312,7 +312,7 @@ def _acon_derivative(x, y, p1, p2, beta):
   xs_neg = jnp.where(positive, x_small, x_big)  # x sigmoid(-z)
   d_p1 = xs * (1 + zc * jnp.where(positive, small, big))
   d_p2 = xs_neg * (1 - zc * jnp.where(positive, big, small))
-  d_beta = jnp.square(d * (xc * hb))
+  d_beta = numerics.square(d * (xc * hb))
   return _acon_slope(x, p1, p2, beta), d_p1, d_p2, d_beta
 
 

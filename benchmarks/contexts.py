@@ -1,0 +1,95 @@
+"""The exhaustive context sweep: every elementwise row of the test table, value and
+derivative, on every finite bfloat16 and float16 input and a dense float32 sweep, in the
+two contexts where XLA's rewrites differ most from a vector call: a 0-d loop body
+(``lax.map`` of the per-example function) and fused with a matmul producer and an affine
+consumer (tests/contexts.py). Each result is compared with the plain jitted vector call
+(at most 4 ULP apart, subnormal flush aside) and, wherever it differs from it, with the
+float64 reference under the accuracy contract.
+
+The suite checks every context at the hazard points (tests/test_contexts.py); this is
+the dense version, for CI and the numerics page.
+
+Usage::
+
+    python benchmarks/contexts.py            # every row -> docs/_generated/contexts.md
+    python benchmarks/contexts.py --quick    # a smoke run (a few rows, every 97th input)
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.common import provenance, write_table  # noqa: E402
+from tests import accuracy, contexts  # noqa: E402
+from tests.cases import ELEMENTWISE  # noqa: E402
+
+
+def sweep_inputs(dtype, kinks) -> np.ndarray:
+  if dtype in accuracy.HALF_DTYPES:
+    x = accuracy.every_finite(dtype)
+  else:  # log-spaced magnitudes 1e-38..3e38 and a dense [-20, 20]: 80,000 float32 values
+    x = accuracy.float32_sweep(kinks, n_log=20000, n_dense=40001)
+  specials = np.array([np.inf, -np.inf, np.nan]).astype(dtype)
+  return np.concatenate([x, specials])
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--quick", action="store_true", help="a smoke run")
+  parser.add_argument("--out", type=pathlib.Path, default=None)
+  args = parser.parse_args(argv)
+
+  rows = ELEMENTWISE[::9] if args.quick else ELEMENTWISE
+  by_key = {case.id: case for case in rows}
+  fns = {key: case.fn for key, case in by_key.items()}
+  kinks = tuple(sorted({k for case in rows for k in case.kinks}))
+  table, all_failures = [], []
+  for dtype in accuracy.SWEPT_DTYPES:
+    x = sweep_inputs(dtype, kinks)
+    if args.quick:
+      x = x[::97]
+    vector = contexts.vector(fns)(x)
+    for program in contexts.SWEEP_PROGRAMS:
+      start = time.perf_counter()
+      results = program(fns)(x)
+      failures, cells = contexts.audit(by_key, dtype, x, results, vector)
+      worst = 0.0
+      beyond = 0
+      for (key, _), (y, dy) in results.items():
+        vy, vdy = vector[(key, "vector")]
+        for got, want in ((y, vy), (dy, vdy)):
+          apart = contexts.ulps_apart(got, want, dtype)
+          worst = max(worst, float(np.max(apart, initial=0.0)))
+          beyond += int(np.sum(apart > 4))
+      context = sorted({c for _, c in results})[0]
+      table.append([dtype.name, context, f"{x.size:,}", str(cells), f"{worst:.3g}",
+                    str(beyond), str(len(failures))])
+      all_failures += failures
+      print(f"{dtype.name} {context}: {cells} cells, worst {worst:.3g} ULP apart, {beyond} "
+            f"points beyond 4 ULP, {len(failures)} failing cells "
+            f"({time.perf_counter() - start:.1f} s)", flush=True)
+  command = "python benchmarks/contexts.py" + (" --quick" if args.quick else "")
+  preamble = [provenance(command), "",
+              "Each row: every elementwise row of the test table, value and derivative, on "
+              "every input of the sweep, in one compile context; the worst distance from the "
+              "plain jitted vector call in ULPs, the points beyond 4 ULP, and the (row, value "
+              "or derivative) cells that fail either check."]
+  out = write_table("contexts", preamble,
+                    ["dtype", "context", "inputs", "cells", "worst ULP apart",
+                     "points beyond 4 ULP", "failing cells"], table, args.out)
+  for line in all_failures[:50]:
+    print("FAIL", line)
+  print(f"wrote {out}")
+  return 1 if all_failures else 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
