@@ -160,9 +160,10 @@ def _squareplus_threshold(x):
 
 
 def _squareplus_root(x, b):
-  """(big, ax, t, s): where ``big``, ax = |x| and t = sqrt(1 + b / x^2) (so that
-  sqrt(x^2 + b) = ax t); elsewhere s = sqrt(x^2 + b) (and ax = 1). Each branch's operands
-  are selected where they are used, so neither overflows or divides by zero.
+  """(big, ax, sb, r, s) with sqrt(x^2 + b) = ax s: where ``big``, ax = |x|,
+  sb = sqrt(b), r = sb / |x| and s = sqrt(1 + r^2); elsewhere ax = 1 and
+  s = sqrt(x^2 + b). One square root for both branches, their operands selected where
+  they are used, so neither overflows or divides by zero.
 
   No formula here multiplies a scaled x by itself: an earlier one squared x * 2^-70, and
   XLA's simplifier rewrites (x c) (x c) into (x x)(c c) on a 0-d array or in a loop body,
@@ -172,18 +173,18 @@ def _squareplus_root(x, b):
   """
   big = jnp.abs(x) > _squareplus_threshold(x)
   ax = jnp.where(big, jnp.abs(x), 1)
-  r = jnp.sqrt(b) / ax
-  t = jnp.sqrt(1 + r * r)
+  sb = jnp.sqrt(b)
+  r = sb / ax
   xs = jnp.where(big, 0, x)
-  return big, ax, t, jnp.sqrt(xs * xs + b)
+  return big, ax, sb, r, jnp.sqrt(jnp.where(big, 1 + r * r, xs * xs + b))
 
 
 def _squareplus_forward(x, b):
-  big, ax, t, s = _squareplus_root(x, b)
-  # x >= 0: (x + s) / 2, where big x (1 + t) / 2. x < 0: x + s cancels, and
-  # (x + s) / 2 = b / (2 (s - x)) does not; where big, (b / |x|) (1 / 2) / (1 + t).
-  positive = jnp.where(big, x * (0.5 * (1 + t)), 0.5 * (x + s))
-  negative = jnp.where(big, (b / ax) * (0.5 / (1 + t)), b / (2 * (s - x)))
+  big, ax, sb, r, s = _squareplus_root(x, b)
+  # x >= 0: (x + sqrt(x^2 + b)) / 2, where big x (1 + s) / 2. x < 0: x + sqrt(x^2 + b)
+  # cancels, b / (2 (sqrt(x^2 + b) - x)) does not; where big it is (sb r) / (2 (1 + s)).
+  positive = jnp.where(big, x * (0.5 * (1 + s)), 0.5 * (x + s))
+  negative = jnp.where(big, sb * r, b) / jnp.where(big, 2 * (1 + s), 2 * (s - x))
   return jnp.where(x >= 0, positive, negative)
 
 
@@ -218,8 +219,8 @@ def _squareplus_derivative(x, y, b):
   # gives 0, the limit).
   d_x = _squareplus_slope(y, b)
   # d/db = 1 / (4 s), from x: y underflows where 1 / (4 s) does not.
-  big, ax, t, s = _squareplus_root(x, b)
-  d_b = jnp.where(big, (0.25 / ax) / t, 0.25 / s)
+  _, ax, _, _, s = _squareplus_root(x, b)
+  d_b = 0.25 / (ax * s)
   return d_x, d_b
 
 
