@@ -311,7 +311,8 @@ class Trainer:
 
 
 def optimizer(lr: float, warmup: int, steps: int) -> optax.GradientTransformation:
-  schedule = optax.warmup_cosine_decay_schedule(0.0, lr, max(warmup, 1), max(steps, 2),
+  warmup = max(min(warmup, steps // 2), 1)
+  schedule = optax.warmup_cosine_decay_schedule(0.0, lr, warmup, max(steps, warmup + 1),
                                                 end_value=lr / 10)
   decay = functools.partial(jax.tree.map, lambda p: p.ndim >= 2)
   return optax.chain(optax.clip_by_global_norm(1.0),
@@ -382,18 +383,18 @@ def parse_args(argv=None):
   add("--heads", type=int, default=4)
   add("--ff", type=int, default=0, help="MLP width (0: 4 d, or 8/3 d when gated)")
   add("--seq-len", type=int, default=128)
-  add("--batch-size", type=int, default=32, help="global, over all devices")
-  add("--steps", type=int, default=1000)
+  add("--batch-size", type=int, default=16, help="global, over all devices")
+  add("--steps", type=int, default=400)
   add("--lr", type=float, default=3e-3)
-  add("--warmup", type=int, default=100)
+  add("--warmup", type=int, default=40)
   add("--dtype", choices=["auto", "float32", "bfloat16"], default="auto",
       help="compute dtype (weights stay float32); auto: bfloat16 on TPU/GPU, float32 on CPU")
   add("--remat", action="store_true", help="rematerialise each block (nnx.remat)")
   add("--no-scan", dest="scan", action="store_false", help="unrolled blocks, not nnx.scan")
   add("--fsdp", type=int, default=None, help="devices sharing each weight (default: all)")
-  add("--eval-every", type=int, default=250)
-  add("--eval-batches", type=int, default=16)
-  add("--ckpt-every", type=int, default=250, help="0: no checkpoints")
+  add("--eval-every", type=int, default=100)
+  add("--eval-batches", type=int, default=8)
+  add("--ckpt-every", type=int, default=100, help="0: no checkpoints")
   add("--resume", action="store_true", help="continue from the latest checkpoint in --out")
   add("--seed", type=int, default=0)
   add("--out", type=pathlib.Path, default=None)
