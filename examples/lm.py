@@ -352,6 +352,16 @@ def build(cfg: Config, mesh, tx: optax.GradientTransformation, seed: int = 0) ->
       batch_sharding=batch_sharding)
 
 
+def compile_train_step(cfg: Config, devices, batch_size: int, fsdp: int | None = None):
+  """The training step lowered and compiled for ``devices`` ahead of time, from shapes
+  alone (nothing is allocated or run): what the TPU checks and benchmarks measure."""
+  mesh = make_mesh(devices, fsdp)
+  trainer = build(cfg, mesh, optimizer(3e-3, 10, 100))
+  batch = jax.ShapeDtypeStruct((batch_size, cfg.seq + 1), jnp.int32,
+                               sharding=trainer.batch_sharding)
+  return trainer.train_step.lower(trainer.abstract, batch).compile()
+
+
 # ----------------------------------------------------------------------- training
 
 
