@@ -278,7 +278,7 @@ def loss_fn(model: LM, batch: jax.Array) -> jax.Array:
 # ----------------------------------------------------------------------- sharding
 
 
-def make_mesh(devices, fsdp: int | None = None) -> jax.sharding.Mesh:
+def fsdp_mesh(devices, fsdp: int | None = None) -> jax.sharding.Mesh:
   """A ("data", "fsdp") mesh over ``devices``, both axes Auto (stated, not defaulted)."""
   fsdp = len(devices) if fsdp is None else fsdp
   if fsdp < 1 or len(devices) % fsdp:
@@ -355,7 +355,7 @@ def build(cfg: Config, mesh, tx: optax.GradientTransformation, seed: int = 0) ->
 def compile_train_step(cfg: Config, devices, batch_size: int, fsdp: int | None = None):
   """The training step lowered and compiled for ``devices`` ahead of time, from shapes
   alone (nothing is allocated or run): what the TPU checks and benchmarks measure."""
-  mesh = make_mesh(devices, fsdp)
+  mesh = fsdp_mesh(devices, fsdp)
   trainer = build(cfg, mesh, optimizer(3e-3, 10, 100))
   batch = jax.ShapeDtypeStruct((batch_size, cfg.seq + 1), jnp.int32,
                                sharding=trainer.batch_sharding)
@@ -443,7 +443,7 @@ def run(args) -> dict:
   out = out.absolute()
 
   train, val = corpus(args.quick)
-  mesh = make_mesh(devices, args.fsdp)
+  mesh = fsdp_mesh(devices, args.fsdp)
   trainer = build(cfg, mesh, optimizer(args.lr, args.warmup, args.steps), args.seed)
   val_starts = np.linspace(0, len(val) - cfg.seq - 2, args.eval_batches * args.batch_size)
   val_batches = [global_batch(val, chunk.astype(np.int64), cfg.seq, trainer.batch_sharding)
