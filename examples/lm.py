@@ -452,7 +452,7 @@ def run(args) -> dict:
   def evaluate(state) -> float:
     return float(np.mean([float(trainer.eval_step(state, b)) for b in val_batches]))
 
-  state = trainer.init()
+  state = None
   history = {"step": [], "train_loss": [], "val_loss": [], "val_bpb": [], "losses": []}
   meta = {"initial_val_loss": None, "history": history, "tokens_per_s": []}
   manager, first = None, 0
@@ -469,6 +469,8 @@ def run(args) -> dict:
       history = meta["history"]
       if lead:
         print(f"resumed from step {first} ({out / 'ckpt'})", flush=True)
+  if state is None:
+    state = trainer.init()
   if meta["initial_val_loss"] is None:
     meta["initial_val_loss"] = evaluate(state)
 
