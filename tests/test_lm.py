@@ -10,10 +10,12 @@ import importlib.util
 import json
 import os
 import pathlib
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -70,12 +72,19 @@ def free_port() -> int:
 def test_quick_learns_and_a_killed_run_resumes_to_the_same_loss(tmp_path):
   whole = start(tmp_path / "whole")
   killed = start(tmp_path / "killed", "--no-plot")
+  lines = queue.Queue()
+  reader = threading.Thread(target=lambda: [lines.put(line) for line in killed.stdout],
+                            daemon=True)
+  reader.start()
   deadline = time.monotonic() + TIMEOUT
-  for line in killed.stdout:  # the first checkpoint written (step 20 of 60), then SIGKILL
-    if line.startswith("checkpoint: step") or time.monotonic() > deadline:
-      break
+  with contextlib.suppress(queue.Empty):  # the first checkpoint written (step 20 of 60)
+    while not lines.get(timeout=max(deadline - time.monotonic(), 0)).startswith(
+        "checkpoint: step"):
+      pass
   killed.send_signal(signal.SIGKILL)
-  killed.communicate(timeout=TIMEOUT)
+  killed.wait(timeout=TIMEOUT)
+  reader.join(timeout=TIMEOUT)  # the pipe's end
+  killed.stdout.close()
   assert killed.returncode == -signal.SIGKILL
   assert not (tmp_path / "killed" / "metrics.json").exists(), "killed after it finished"
   resumed = finish(start(tmp_path / "killed", "--no-plot", "--resume"))
