@@ -29,8 +29,10 @@ pytest.importorskip("optax", reason="the examples need the [examples] extra")
 pytest.importorskip("orbax.checkpoint", reason="lm.py checkpoints with orbax")
 
 
-def env(devices: int) -> dict[str, str]:
+def env(devices: int, cache: pathlib.Path | None = None) -> dict[str, str]:
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  if cache is not None:  # runs of the same programs compile them once
+    env["JAX_COMPILATION_CACHE_DIR"] = str(cache)
   if devices > 1:
     env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
   env["JAX_PLATFORMS"] = "cpu"
@@ -38,9 +40,10 @@ def env(devices: int) -> dict[str, str]:
   return env
 
 
-def start(out: pathlib.Path, *args: str, devices: int = 1) -> subprocess.Popen:
+def start(out: pathlib.Path, *args: str, devices: int = 1,
+          cache: pathlib.Path | None = None) -> subprocess.Popen:
   return subprocess.Popen([sys.executable, str(LM), "--quick", "--out", str(out), *args],
-                          env=env(devices), cwd=ROOT, stdout=subprocess.PIPE,
+                          env=env(devices, cache), cwd=ROOT, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
 
 
@@ -70,8 +73,8 @@ def free_port() -> int:
 
 
 def test_quick_learns_and_a_killed_run_resumes_to_the_same_loss(tmp_path):
-  whole = start(tmp_path / "whole")
-  killed = start(tmp_path / "killed", "--no-plot")
+  cache = tmp_path / "jax_cache"
+  killed = start(tmp_path / "killed", "--no-plot", cache=cache)
   lines = queue.Queue()
   reader = threading.Thread(target=lambda: [lines.put(line) for line in killed.stdout],
                             daemon=True)
@@ -81,13 +84,14 @@ def test_quick_learns_and_a_killed_run_resumes_to_the_same_loss(tmp_path):
     while not lines.get(timeout=max(deadline - time.monotonic(), 0)).startswith(
         "checkpoint: step"):
       pass
+  whole = start(tmp_path / "whole", cache=cache)  # the uninterrupted run, from the cache
   killed.send_signal(signal.SIGKILL)
   killed.wait(timeout=TIMEOUT)
   reader.join(timeout=TIMEOUT)  # the pipe's end
   killed.stdout.close()
   assert killed.returncode == -signal.SIGKILL
   assert not (tmp_path / "killed" / "metrics.json").exists(), "killed after it finished"
-  resumed = finish(start(tmp_path / "killed", "--no-plot", "--resume"))
+  resumed = finish(start(tmp_path / "killed", "--no-plot", "--resume", cache=cache))
   finish(whole)
 
   assert "resumed from step" in resumed, resumed
