@@ -266,11 +266,13 @@ def sparse_sigmoid(x: ArrayLike) -> jax.Array:
 
 
 def _soft_sign_forward(x):
-  # Clamped so that x = +-inf gives +-1 (inf / inf is NaN); past 2^24 (float32) the
-  # quotient is already +-1, so the clamp changes no finite result. clip keeps NaN.
-  big = jnp.finfo(x.dtype).max
-  x = jnp.clip(x, -big, big)
-  return x / (1 + jnp.abs(x))
+  # From r = 1 / (1 + |x|): x r for |x| < 1, sign(x) (1 - r) beyond, where 1 - r >= 1/2
+  # keeps every digit. Not x / (1 + |x|): where x is a broadcast operand XLA's CPU
+  # backend rewrites that into x * (1 / (1 + |x|)), whose reciprocal is a subnormal
+  # flushed to 0 past |x| = 2^126 (soft_sign(1.7e38) was 0, not 1). Here a flushed r
+  # gives 1, and x = +-inf gives +-1 with no clamp (r = 0).
+  r = 1 / (1 + jnp.abs(x))
+  return jnp.where(jnp.abs(x) < 1, x * r, jnp.copysign(1 - r, x))
 
 
 def _soft_sign_derivative(x, y):
