@@ -66,6 +66,7 @@ def maxout(x: ArrayLike, num_pieces: int, axis: int = -1) -> jax.Array:
   errors.check(isinstance(num_pieces, (int, np.integer)) and not isinstance(num_pieces, bool)
                and num_pieces >= 1, "maxout", "num_pieces", "be a positive int",
                errors.shown(num_pieces))
+  weak = dtypes.is_weak(x)
   x, _, out = dtypes.prepare("maxout", x)
   errors.check(x.ndim >= 1, "maxout", "x", "have at least one axis", "a scalar")
   given = axis
@@ -74,14 +75,14 @@ def maxout(x: ArrayLike, num_pieces: int, axis: int = -1) -> jax.Array:
   errors.check(size % num_pieces == 0, "maxout", "num_pieces",
                f"divide x.shape[{given}] = {size}", num_pieces)
   grouped = x.reshape(x.shape[:axis] + (size // num_pieces, num_pieces) + x.shape[axis + 1:])
-  return dtypes.finish(jnp.max(grouped, axis=axis + 1), out)
+  return dtypes.finish(jnp.max(grouped, axis=axis + 1), out, weak)
 
 
 # ------------------------------------------------------------------ gated linear units
 
 
 def _halves(fn: str, x: ArrayLike, axis) -> tuple[jax.Array, jax.Array, np.dtype]:
-  """``x`` in its output dtype, split in two along ``axis``; and the compute dtype."""
+  """``x`` in its output dtype, split in two along ``axis``; and the output dtype."""
   x, _, out = dtypes.prepare(fn, x, x_in_output_dtype=True)
   errors.check(x.ndim >= 1, fn, "x", "have at least one axis", "a scalar")
   given = axis
@@ -89,7 +90,7 @@ def _halves(fn: str, x: ArrayLike, axis) -> tuple[jax.Array, jax.Array, np.dtype
   size = x.shape[axis]
   errors.check(size % 2 == 0, fn, f"x.shape[{given}]", "be even", size)
   a, b = jnp.split(x, 2, axis=axis)
-  return a, b, dtypes.compute_dtype(out)
+  return a, b, out
 
 
 # Each unit as jaxact.gated spells it, for the hint of a two-array call.
@@ -121,8 +122,9 @@ def _glu_family(fn: str, x, axis, up, unit: str) -> jax.Array:
       errors.fail(fn, "axis", f"be an int (to gate one array by another, pass the second as "
                   f"up=: jaxact.{fn}(gate, up=up), or use {_AS_GATED[fn]})",
                   errors.shown(axis))
-    a, b, work = _halves(fn, x, axis)
-    return _gated(unit, work)(a, b)
+    weak = dtypes.is_weak(x)
+    a, b, out = _halves(fn, x, axis)
+    return dtypes.finish(_gated(unit, dtypes.compute_dtype(out))(a, b), out, weak)
   if not (isinstance(axis, (int, np.integer)) and axis == -1):
     errors.fail(fn, "axis", "be left out when up is given (the gate x and up are not "
                 "split)", errors.shown(axis))
@@ -157,8 +159,8 @@ def glu(x: ArrayLike, axis: int = -1, *, up: ArrayLike | None = None) -> jax.Arr
 
   Returns:
     An array of ``x``'s dtype with ``x.shape[axis] // 2`` entries on ``axis``
-    (integers promote to float); with ``up``, of the gate's shape. Half-precision inputs are computed in float32 and
-    rounded once.
+    (integers promote to float); with ``up``, of the gate's shape. Half-precision
+    inputs are computed in float32 and rounded once.
 
   Raises:
     ValueError: if ``x.shape[axis]`` is odd or ``axis`` is out of range, or an array
@@ -175,8 +177,9 @@ def glu(x: ArrayLike, axis: int = -1, *, up: ArrayLike | None = None) -> jax.Arr
 
   .. note:: As ``jax.nn.glu`` and ``torch.nn.functional.glu``, the *first* half is
     the value and the *second* half the gate: glu gates the second half, while
-    :func:`reglu`, :func:`geglu` and :func:`swiglu` gate the first. Unlike ``jax.nn.glu``, an odd size
-    raises ``ValueError`` (not ``AssertionError``) and integer inputs promote to float.
+    :func:`reglu`, :func:`geglu` and :func:`swiglu` gate the first. Unlike
+    ``jax.nn.glu``, an odd size raises ``ValueError`` (not ``AssertionError``) and
+    integer inputs promote to float.
 
   See also:
     :func:`reglu`, :func:`geglu`, :func:`swiglu`, :func:`sigmoid`.
@@ -553,13 +556,16 @@ def _log_softmax_jvp(axes, exact, primals, tangents):
 
 
 def _normalise_apply(fn, kernel, x, axis, where):
+  """``kernel`` on ``x`` prepared by the dtype policy; the output dtype and whether
+  the result is weakly typed."""
+  weak = dtypes.is_weak(x)
   x, _, out = dtypes.prepare(fn, x)
   axes = _normalize_axes(fn, axis, x.ndim)
   where = _mask(fn, where, x.shape)
   # Half-precision inputs are computed in float32, where x - m is exact enough; in
   # float32 and float64 its rounding error, which exp amplifies by |x - m|, is carried.
   exact = out.itemsize >= 4
-  return kernel(x, where, axes, exact), out
+  return kernel(x, where, axes, exact), out, weak
 
 
 def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
@@ -619,8 +625,8 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
   See also:
     :func:`log_softmax`, :func:`sparsemax`.
   """
-  s, out = _normalise_apply("softmax", _softmax, x, axis, where)
-  return dtypes.finish(s, out)
+  s, out, weak = _normalise_apply("softmax", _softmax, x, axis, where)
+  return dtypes.finish(s, out, weak)
 
 
 def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
@@ -684,8 +690,8 @@ def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
   See also:
     :func:`softmax`, :func:`log_sigmoid`.
   """
-  (y, _), out = _normalise_apply("log_softmax", _log_softmax, x, axis, where)
-  return dtypes.finish(y, out)
+  (y, _), out, weak = _normalise_apply("log_softmax", _log_softmax, x, axis, where)
+  return dtypes.finish(y, out, weak)
 
 
 # ------------------------------------------------------------------ sparsemax
@@ -800,7 +806,8 @@ def sparsemax(x: ArrayLike, axis: int = -1) -> jax.Array:
   See also:
     :func:`softmax`.
   """
+  weak = dtypes.is_weak(x)
   x, _, out = dtypes.prepare("sparsemax", x)
   errors.check(x.ndim >= 1, "sparsemax", "x", "have at least one axis", "a scalar")
   axis = normalize_axis("sparsemax", axis, x.ndim)
-  return dtypes.finish(_sparsemax(x, axis), out)
+  return dtypes.finish(_sparsemax(x, axis), out, weak)
