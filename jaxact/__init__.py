@@ -58,6 +58,7 @@ from jaxact._src.grouped import glu as glu
 from jaxact._src.grouped import reglu as reglu
 from jaxact._src.grouped import geglu as geglu
 from jaxact._src.grouped import swiglu as swiglu
+from jaxact._src.grouped import gated as gated
 from jaxact._src.grouped import softmax as softmax
 from jaxact._src.grouped import log_softmax as log_softmax
 from jaxact._src.grouped import sparsemax as sparsemax

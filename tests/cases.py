@@ -224,5 +224,84 @@ VECTOR: list[VectorCase] = [
 ]
 
 
+@dataclasses.dataclass(frozen=True)
+class GatedCase:
+  """A gated unit from two projections, ``act(gate) * up``: ``jaxact.<name>(gate,
+  up=up, **params)`` for a GLU variant, ``jaxact.gated(activation, gate, up, **params)``
+  when ``name`` is ``"gated"``. The reference is ``tests.reference.gated`` with the
+  elementwise reference of ``activation`` and ``act_params``.
+
+  Attributes:
+    name: ``glu``, ``reglu``, ``geglu``, ``swiglu`` or ``gated``.
+    activation: the elementwise gate, by name.
+    params: keyword arguments of the call (besides ``up``).
+    act_params: the gate's parameters, as its reference takes them.
+    jax_nn: ``(gate, up) -> jax.nn`` composition, for comparison.
+    kinks: gate inputs where the derivative follows a convention.
+    smooth: whether second derivatives are meaningful everywhere.
+  """
+
+  name: str
+  activation: str
+  params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  act_params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  jax_nn: Callable[..., Any] | None = None
+  kinks: tuple[float, ...] = ()
+  smooth: bool = True
+
+  @property
+  def id(self) -> str:
+    args = ",".join(f"{k}={v}" for k, v in self.params.items())
+    if self.name == "gated":
+      return f"gated({self.activation}{',' + args if args else ''})"
+    return f"{self.name}(up{',' + args if args else ''})"
+
+  def fn(self, gate, up) -> jax.Array:
+    if self.name == "gated":
+      return jaxact.gated(self.activation, gate, up, **self.params)
+    return getattr(jaxact, self.name)(gate, up=up, **self.params)
+
+  def ref(self, gate, up) -> np.ndarray:
+    return reference.gated(self.activation, gate, up, **self.act_params)
+
+  def ref_vjp(self, gate, up, cotangent) -> tuple[np.ndarray, np.ndarray]:
+    return reference.gated_vjp(self.activation, gate, up, cotangent, **self.act_params)
+
+  def act(self, gate) -> np.ndarray:
+    return getattr(reference, self.activation)(np.asarray(gate, np.float64), **self.act_params)
+
+  def act_grad(self, gate) -> np.ndarray:
+    return getattr(reference, self.activation + "_grad")(np.asarray(gate, np.float64),
+                                                          **self.act_params)
+
+
+def _gelu(approximate):
+  return lambda g, u: jax.nn.gelu(g, approximate=approximate) * u
+
+
+# Two projections: every GLU variant with up=, and jaxact.gated on a range of gates.
+GATED_PAIRS: list[GatedCase] = [
+  GatedCase("glu", "sigmoid", jax_nn=lambda g, u: jax.nn.sigmoid(g) * u),
+  GatedCase("reglu", "relu", jax_nn=lambda g, u: jax.nn.relu(g) * u, kinks=(0.0,),
+            smooth=False),
+  GatedCase("geglu", "gelu", act_params={"approximate": False}, jax_nn=_gelu(False)),
+  GatedCase("geglu", "gelu", {"approximate": True}, {"approximate": True},
+            jax_nn=_gelu(True)),
+  GatedCase("swiglu", "silu", jax_nn=lambda g, u: jax.nn.silu(g) * u),
+  GatedCase("gated", "silu", jax_nn=lambda g, u: jax.nn.silu(g) * u),
+  GatedCase("gated", "gelu", act_params={"approximate": True}, jax_nn=_gelu(True)),
+  GatedCase("gated", "gelu", {"approximate": False}, {"approximate": False},
+            jax_nn=_gelu(False)),
+  GatedCase("gated", "swish", {"beta": 0.5}, {"beta": 0.5}),
+  GatedCase("gated", "elu", {"alpha": 0.5}, {"alpha": 0.5}, kinks=(0.0,), smooth=False),
+  GatedCase("gated", "sigmoid", jax_nn=lambda g, u: jax.nn.sigmoid(g) * u),
+  GatedCase("gated", "tanh", jax_nn=lambda g, u: jnp.tanh(g) * u),
+  GatedCase("gated", "softplus"),
+  GatedCase("gated", "mish"),
+  GatedCase("gated", "soft_sign"),
+  GatedCase("gated", "relu", kinks=(0.0,), smooth=False),
+]
+
+
 def ids(cases) -> list[str]:
   return [c.id for c in cases]

@@ -1418,6 +1418,21 @@ def sparsemax_vjp(x, cotangent, axis=-1):
 
 # ----------------------------------------------------------------------------- registries
 
+def gated(activation, gate, up, **params):
+  """act(gate) * up for two projections, act the float64 reference of the elementwise
+  activation named ``activation`` (with its parameters)."""
+  act, _ = ELEMENTWISE[activation]
+  return act(_f64(gate), **params) * _f64(up)
+
+
+def gated_vjp(activation, gate, up, cotangent, **params):
+  """(ct up act'(gate), ct act(gate)): the pullback of :func:`gated` to gate and up."""
+  act, dact = ELEMENTWISE[activation]
+  gate, up, ct = _f64(gate), _f64(up), _f64(cotangent)
+  with np.errstate(all="ignore"):
+    return ct * up * dact(gate, **params), ct * act(gate, **params)
+
+
 ELEMENTWISE = {
   "sigmoid": (sigmoid, sigmoid_grad),
   "tanh": (tanh, tanh_grad),

@@ -15,7 +15,7 @@ BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.mark.parametrize("script", ["numerics.py", "speed.py", "memory.py", "import_time.py",
-                                    "train_step.py", "contexts.py"])
+                                    "train_step.py", "contexts.py", "gated.py"])
 def test_benchmark_runs_quick(script, tmp_path):
   args = [sys.executable, str(BENCHMARKS / script), "--quick"]
   if script in ("numerics.py", "contexts.py"):

@@ -205,3 +205,43 @@ def test_scalars_arrays_and_per_channel_vectors_are_accepted():
   np.testing.assert_array_equal(jaxact.elu(x, jnp.asarray(alpha)), want)
   grad = jax.grad(lambda a: jnp.sum(jaxact.elu(x, a)))(jnp.asarray(alpha))
   assert grad.shape == (6,)
+
+
+# ------------------------------------------------- no message prints a whole array
+
+BIG = np.arange(1000, dtype=np.float32).reshape(10, 100)
+_BIG_CALLS = [
+  ("geglu", lambda: jaxact.geglu(jnp.ones((4, 8)), jnp.asarray(BIG))),
+  ("swiglu", lambda: jaxact.swiglu(jnp.ones((4, 8)), BIG)),
+  ("glu", lambda: jaxact.glu(jnp.ones((4, 8)), axis=jnp.asarray(BIG))),
+  ("maxout", lambda: jaxact.maxout(jnp.ones((4, 8)), num_pieces=BIG)),
+  ("softmax", lambda: jaxact.softmax(jnp.ones((4, 8)), axis=BIG)),
+  ("gelu", lambda: jaxact.gelu(jnp.ones(3), approximate=jnp.asarray(BIG))),
+  ("geglu", lambda: jaxact.geglu(jnp.ones(3), up=jnp.ones(3), approximate=BIG)),
+  ("gated", lambda: jaxact.gated(BIG, jnp.ones(3), jnp.ones(3))),
+]
+
+
+@pytest.mark.parametrize(("name", "call"), _BIG_CALLS, ids=[f"{n}-{i}" for i, (n, _) in
+                                                           enumerate(_BIG_CALLS)])
+def test_an_array_in_a_message_is_shown_by_shape_and_dtype(name, call):
+  with pytest.raises((ValueError, TypeError)) as info:
+    call()
+  message = str(info.value)
+  assert message.startswith(f"jaxact.{name}: "), message
+  assert "an array of shape (10, 100) and dtype float32" in message, message
+  assert "999" not in message and "[" not in message.split("; got ")[-1], message
+
+
+def test_the_error_helper_shows_arrays_by_shape_and_dtype():
+  from jaxact._src import errors
+
+  for value in (BIG, jnp.asarray(BIG)):
+    with pytest.raises(ValueError, match=re.escape(
+        "jaxact.f: x must be small; got an array of shape (10, 100) and dtype float32.")):
+      errors.fail("f", "x", "be small", value)
+    assert errors.shown(value) == "an array of shape (10, 100) and dtype float32"
+  traced = jax.jit(lambda v: jnp.asarray(errors.shown(v) == "an array of shape (3,) and "
+                                         "dtype float32"))
+  assert bool(traced(jnp.ones(3)))
+  assert errors.shown("0") == "'0'" and errors.shown(2.5) == "2.5"

@@ -15,6 +15,7 @@ from jax.test_util import check_grads
 import jaxact
 from tests import accuracy
 from tests import reference as R
+from tests.cases import GATED_PAIRS, ids
 from tests.helpers import each_dtype, raw_ulps
 
 GATED = ["glu", "reglu", "geglu", "swiglu"]
@@ -424,3 +425,200 @@ def test_sparsemax_nan_row_and_errors():
     jaxact.sparsemax(jnp.float32(1.0))
   with pytest.raises(ValueError, match=r"^jaxact\.sparsemax: axis must be in \[-2, 2\)"):
     jaxact.sparsemax(jnp.ones((2, 3)), axis=-3)
+
+
+# ------------------------------------------------------------------ two projections
+# The shared checks of tests/cases.py's GATED_PAIRS table: act(gate) * up from two arrays.
+
+
+def _pair(shape=(16, 128), seed=11, dtype=jnp.float32, scale=3.0):
+  rng = np.random.default_rng(seed)
+  return (jnp.asarray(rng.normal(size=shape) * scale, dtype),
+          jnp.asarray(rng.normal(size=shape) * scale, dtype))
+
+
+def _pullback(fn, gate, up, cotangent):
+  y, pull = jax.vjp(fn, gate, up)
+  return y, *pull(jnp.asarray(cotangent, y.dtype))
+
+
+def _assert_pair_exact(case, gate, up, ct, outputs, dtype):
+  """The value and both partials within the contract's bounds of the float64 reference,
+  with its allowance for the input that conditions each (the gate)."""
+  y, d_gate, d_up = outputs
+  g, u, c = f64(gate), f64(up), f64(ct)
+  assert np.max(raw_ulps(y, case.ref(g, u), dtype, g,
+                         u * accuracy.slope(case.act, g))) <= bound(dtype), "value"
+  want_gate, want_up = case.ref_vjp(g, u, c)
+  assert np.max(raw_ulps(d_gate, want_gate, dtype, g,
+                         c * u * accuracy.slope(case.act_grad, g))) <= bound(dtype, 1), "d/dgate"
+  assert np.max(raw_ulps(d_up, want_up, dtype, g,
+                         c * accuracy.slope(case.act, g))) <= bound(dtype, 1), "d/dup"
+
+
+@pytest.mark.parametrize("case", GATED_PAIRS, ids=ids(GATED_PAIRS))
+@each_dtype
+def test_pairs_value_and_both_partials_match_reference(case, dtype):
+  gate, up = _pair(dtype=dtype)
+  ct = jnp.ones(gate.shape, dtype)
+  outputs = _pullback(case.fn, gate, up, ct)
+  assert all(out.dtype == dtype for out in outputs)
+  _assert_pair_exact(case, gate, up, ct, outputs, dtype)
+
+
+@pytest.mark.parametrize("case", [c for c in GATED_PAIRS if c.name != "gated"],
+                         ids=ids([c for c in GATED_PAIRS if c.name != "gated"]))
+@each_dtype
+def test_pairs_equal_the_split_form_and_gated(case, dtype):
+  gate, up = _pair(dtype=dtype, seed=12)
+  ct = _pair(dtype=dtype, seed=13)[0]
+  # glu takes its value first and its gate second; the others their gate first.
+  halves = (up, gate) if case.name == "glu" else (gate, up)
+  split = getattr(jaxact, case.name)
+
+  def from_halves(gate, up):
+    return split(jnp.concatenate((up, gate) if case.name == "glu" else (gate, up), -1),
+                 **case.params)
+
+  ours, theirs = _pullback(case.fn, gate, up, ct), _pullback(from_halves, gate, up, ct)
+  assert halves[0].shape == gate.shape
+  for a, b in zip(ours, theirs, strict=True):
+    np.testing.assert_array_equal(f64(a), f64(b))
+  general = _pullback(lambda g, u: jaxact.gated(case.activation, g, u, **case.act_params),
+                      gate, up, ct)
+  for a, b in zip(ours, general, strict=True):
+    np.testing.assert_array_equal(f64(a), f64(b))
+
+
+@pytest.mark.parametrize("case", GATED_PAIRS, ids=ids(GATED_PAIRS))
+def test_pairs_under_transforms(case):
+  gate, up = _pair((4, 6), seed=14, scale=2.0)
+  ct = _pair((4, 6), seed=15)[0]
+  for wrapped in (case.fn, jax.jit(case.fn), jax.checkpoint(case.fn), jax.vmap(case.fn),
+                  jax.jit(jax.vmap(jax.vmap(case.fn)))):
+    _assert_pair_exact(case, gate, up, ct, _pullback(wrapped, gate, up, ct), jnp.float32)
+  # Forward mode: the tangent in the gate is up * act'(gate), exact as the pullback.
+  ones = jnp.ones_like(gate)
+  tangent = jax.jvp(case.fn, (gate, up), (ones, jnp.zeros_like(up)))[1]
+  _assert_pair_exact(case, gate, up, ones, (case.fn(gate, up), tangent, case.fn(gate, ones)),
+                     jnp.float32)
+  if not case.smooth:
+    return
+  rng = np.random.default_rng(16)
+  g, u, c = rng.normal(size=6) * 2, rng.normal(size=6) * 2, rng.normal(size=6)
+  with jax.enable_x64(True):
+    def loss(both):
+      return jnp.sum(case.fn(both[:6], both[6:]) * c)
+
+    both = jnp.asarray(np.concatenate([g, u]))
+    hessian = jax.hessian(loss)(both)
+    forward = jax.jacfwd(jax.jacrev(loss))(both)
+  # float64, the same rules in another order: 1e-12 (4500 * 2^-52)
+  np.testing.assert_allclose(hessian, forward, rtol=1e-12, atol=1e-14)
+  # central differences of the reference's float64 pullback (h = 1e-6, as above)
+  h = 1e-6
+
+  def ref(v):
+    return np.concatenate(case.ref_vjp(v[:6], v[6:], c))
+
+  v = np.concatenate([g, u])
+  fd = np.stack([(ref(v + h * e) - ref(v - h * e)) / (2 * h) for e in np.eye(12)], -1)
+  np.testing.assert_allclose(hessian, fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("case", GATED_PAIRS, ids=ids(GATED_PAIRS))
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float32], ids=["bfloat16", "float32"])
+def test_pairs_accelerator_policy_keeps_gate_and_up_alone(case, dtype):
+  from jaxact._src import core
+  gate, up = _pair((8, 16), seed=17, dtype=dtype)
+  ct = _pair((8, 16), seed=18, dtype=dtype)[0]
+  jax.clear_caches()
+  try:
+    with core.pinned_policy("accelerator"):
+      y, pull = jax.vjp(case.fn, gate, up)
+      kept = [leaf for leaf in jax.tree_util.tree_leaves(pull)
+              if isinstance(leaf, jax.Array) and leaf.size >= gate.size]
+      accelerator = (y, *pull(ct))
+    with core.pinned_policy("cpu"):
+      cpu = _pullback(case.fn, gate, up, ct)
+  finally:
+    jax.clear_caches()
+  assert len(kept) == 2 and all(leaf.dtype == dtype for leaf in kept), (
+      [(leaf.dtype, leaf.shape) for leaf in kept])
+  # The same rules, recomputed: within the derivative's bound of each other.
+  eps = 2.0 ** (1 - accuracy.FORMATS[np.dtype(dtype)][0])
+  for a, b in zip(accelerator, cpu, strict=True):
+    np.testing.assert_allclose(f64(a), f64(b), rtol=2 * bound(dtype, 1) * eps, atol=1e-30)
+
+
+@pytest.mark.parametrize("case", GATED_PAIRS, ids=ids(GATED_PAIRS))
+def test_pairs_python_scalars_are_weak_as_in_jax_numpy(case):
+  y = case.fn(1.5, -0.5)
+  assert y.weak_type and y.dtype == jnp.float32
+  assert jax.jit(case.fn)(1.5, -0.5).weak_type
+  half = jnp.ones(4, jnp.bfloat16)
+  assert (half * case.fn(1.5, -0.5)).dtype == jnp.bfloat16
+  assert jax.jit(lambda g, u: half * case.fn(g, u))(1.5, -0.5).dtype == jnp.bfloat16
+  # A Python scalar takes the other operand's dtype; the result is then strong.
+  z = case.fn(jnp.ones(3, jnp.bfloat16), 2.0)
+  assert z.dtype == jnp.bfloat16 and not z.weak_type
+  np.testing.assert_allclose(f64(y), case.ref(1.5, -0.5), rtol=2.0**-20)
+
+
+def test_pairs_nan_and_infinite_gates():
+  gate = jnp.array([np.nan, -np.inf, np.inf, 1.0])
+  up = jnp.array([1.0, 2.0, 3.0, np.nan])
+  for fn in (lambda g, u: jaxact.swiglu(g, up=u), lambda g, u: jaxact.geglu(g, up=u),
+             lambda g, u: jaxact.geglu(g, up=u, approximate=True)):
+    y, d_gate, d_up = _pullback(fn, gate, up, np.ones(4))
+    np.testing.assert_array_equal(f64(y), [np.nan, 0.0, np.inf, np.nan])
+    assert np.isnan(f64(d_gate)[0]) and f64(d_gate)[1] == 0 and f64(d_up)[1] == 0
+    assert np.isnan(f64(d_up)[0]) and np.isfinite(f64(d_up)[3]) and np.isnan(f64(d_gate)[3])
+  naive = jax.nn.silu(gate[1:2]) * up[1:2]
+  assert np.isnan(f64(naive)).all()  # -inf * sigmoid(-inf) = -inf * 0
+
+
+@pytest.mark.parametrize("name", GATED)
+def test_two_positional_arrays_say_how_to_call(name):
+  a = jnp.ones((4, 8))
+  hint = {"glu": '"sigmoid", gate, up', "reglu": '"relu", gate, up',
+          "geglu": '"gelu", gate, up, approximate=False', "swiglu": '"silu", gate, up'}[name]
+  message = (f"jaxact.{name}: axis must be an int (to gate one array by another, pass the "
+             f"second as up=: jaxact.{name}(gate, up=up), or use jaxact.gated({hint})); got "
+             "an array of shape (4, 8) and dtype float32.")
+  with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+    getattr(jaxact, name)(a, a)
+  with pytest.raises(ValueError, match=re.escape(f"jaxact.{name}: axis must be left out when "
+                                                 "up is given")):
+    getattr(jaxact, name)(a, 0, up=a)
+
+
+def test_pairs_argument_errors():
+  a = jnp.ones((4, 8))
+  with pytest.raises(ValueError, match=re.escape(
+      "jaxact.gated: up must have the shape of the gate x, (4, 8) (or broadcast to it); "
+      "got shape (3, 8).")):
+    jaxact.gated("silu", a, jnp.ones((3, 8)))
+  with pytest.raises(ValueError, match=re.escape(
+      "jaxact.gated: activation must name an elementwise activation of jaxact.available() "
+      "or be one; got 'sillu' (closest: silu")):
+    jaxact.gated("sillu", a, a)
+  for grouped in ("softmax", jaxact.softmax, "swiglu"):
+    with pytest.raises((ValueError, TypeError), match=r"^jaxact\.gated: activation must"):
+      jaxact.gated(grouped, a, a)
+  with pytest.raises(ValueError, match=r"^jaxact\.geglu: approximate must be a Python bool"):
+    jaxact.geglu(a, up=a, approximate=1)
+  with pytest.raises(TypeError, match=r"^jaxact\.gated: up must be a real"):
+    jaxact.gated("silu", a, a.astype(jnp.complex64))
+
+
+def test_pairs_learnable_parameters_get_their_derivative():
+  gate, up = _pair((4, 6), seed=19)
+  beta = jnp.float32(0.75)
+  got = jax.grad(lambda b: jnp.sum(jaxact.gated("swish", gate, up, beta=b)))(beta)
+  want = np.sum(f64(up) * R.swish_param_grads(f64(gate), beta=0.75)["beta"])
+  np.testing.assert_allclose(got, want, rtol=1e-5)
+  slopes = jnp.full((6,), 0.25)
+  got = jax.grad(lambda s: jnp.sum(jaxact.gated("prelu", gate, up, negative_slope=s)))(slopes)
+  want = np.sum(f64(up) * np.minimum(f64(gate), 0), axis=0)
+  np.testing.assert_allclose(got, want, rtol=1e-5)

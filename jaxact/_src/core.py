@@ -53,6 +53,27 @@ Backend = Literal["cpu", "accelerator"]
 # platform decide. Read at trace time.
 _pinned: Backend | None = None
 
+# True while a unit that :func:`per_backend` already wraps is being traced (a gated unit
+# ``act(gate) * up`` calling a public activation): a :func:`per_backend` function called
+# there is its bare differentiable composition, so the outer unit alone decides the
+# residuals. Read at trace time.
+_inside_unit = False
+
+
+def _as_unit(f: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+  """``f``, traced with :data:`_inside_unit` set (whenever JAX traces it: the primal, the
+  tangent, a lazily traced rule)."""
+
+  def unit(*args):
+    global _inside_unit
+    previous, _inside_unit = _inside_unit, True
+    try:
+      return f(*args)
+    finally:
+      _inside_unit = previous
+
+  return unit
+
 
 @contextlib.contextmanager
 def pinned_policy(backend: Backend) -> Iterator[None]:
@@ -190,9 +211,13 @@ def per_backend(f: Callable[..., jax.Array], work) -> Callable[..., jax.Array]:
   a composition of them) applied to arrays in their own dtype, with each backend's
   residual policy (see the module docstring). The result has the first argument's
   dtype."""
-  on_cpu, on_accelerator = _on_cpu(f, work), _recomputed(f, work)
+  bare = _on_cpu(f, work)
+  unit = _as_unit(f)
+  on_cpu, on_accelerator = _on_cpu(unit, work), _recomputed(unit, work)
 
   def apply(x, *params):
+    if _inside_unit:
+      return bare(x, *params)
     if _pinned is not None:
       return (on_cpu if _pinned == "cpu" else on_accelerator)(x, *params)
     return jax.lax.platform_dependent(x, *params, cpu=on_cpu, default=on_accelerator)
@@ -236,11 +261,12 @@ def elementwise(
   by_dtype: dict[Any, Callable[..., jax.Array]] = {}
 
   def apply(x, *values, name=default_name):
+    weak = dtypes.is_weak(x)
     x, values, out = dtypes.prepare(name, x, values, names, x_in_output_dtype=True)
     work = dtypes.compute_dtype(out)
     if work not in by_dtype:
       by_dtype[work] = per_backend(f, work)
-    return by_dtype[work](x, *values)
+    return dtypes.finish(by_dtype[work](x, *values), out, weak)
 
   apply.__name__ = name
   apply.__qualname__ = name

@@ -10,6 +10,10 @@
 Parameters (slopes, alphas, coefficients) are cast to the compute dtype, so that a
 float32 slope on a bfloat16 input neither widens the result nor is rounded to
 bfloat16 first.
+
+Weak types behave as in jax.numpy: a Python scalar (or a weakly typed array, which is
+what a Python scalar becomes under ``jit``) gives a weakly typed result, so that
+``bfloat16_array * f(0.5)`` stays bfloat16 (:func:`is_weak`, :func:`finish`).
 """
 
 from __future__ import annotations
@@ -42,10 +46,7 @@ def _dtype_of(fn: str, arg: str, value: Any) -> np.dtype:
 
 def output_dtype(fn: str, x: Any) -> np.dtype:
   """The dtype ``fn(x)`` returns: x's float dtype, or the default float dtype."""
-  dtype = _dtype_of(fn, "x", x)
-  if jnp.issubdtype(dtype, jnp.floating):
-    return dtype
-  return np.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))
+  return _float_dtype(fn, "x", x)
 
 
 def compute_dtype(dtype: np.dtype) -> np.dtype:
@@ -81,6 +82,37 @@ def prepare(fn: str, x: Any, params: Sequence[Any] = (), names: Sequence[str] = 
   return _shard_like_params(x, cast), tuple(cast), out
 
 
+def prepare_pair(fn: str, gate: Any, up: Any):
+  """The policy for a gated unit of two operands: ``(gate, up, out_dtype, weak)``.
+
+  ``gate`` and ``up`` come back as arrays of the output dtype (bfloat16 stays bfloat16,
+  integers become float), broadcast to one shape, each with its own sharding. The
+  output dtype is theirs when they agree; a weakly typed operand (a Python scalar) takes
+  the other's, as in jax.numpy; two strong dtypes give the wider
+  (:func:`jax.numpy.promote_types`, whatever the user's promotion setting). The result
+  is weakly typed when both operands are."""
+  kinds = [(output_dtype(fn, gate), is_weak(gate)),
+           (_float_dtype(fn, "up", up), is_weak(up))]
+  strong = [d for d, weak in kinds if not weak] or [d for d, _ in kinds]
+  out = np.dtype(functools.reduce(jnp.promote_types, strong))
+  gate, up = jnp.asarray(gate), jnp.asarray(up)
+  try:
+    shape = jnp.broadcast_shapes(gate.shape, up.shape)
+  except ValueError:
+    errors.fail(fn, "up", f"have the shape of the gate x, {gate.shape} (or broadcast to it)",
+                f"shape {up.shape}")
+  gate, up = (a if a.dtype == out else a.astype(out) for a in (gate, up))
+  gate, up = (a if a.shape == shape else jnp.broadcast_to(a, shape) for a in (gate, up))
+  return gate, up, out, kinds[0][1] and kinds[1][1]
+
+
+def _float_dtype(fn: str, arg: str, value: Any) -> np.dtype:
+  dtype = _dtype_of(fn, arg, value)
+  if jnp.issubdtype(dtype, jnp.floating):
+    return dtype
+  return np.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))
+
+
 def _shard_like_params(x: jax.Array, params: Sequence[jax.Array]) -> jax.Array:
   """``x``, resharded under a mesh with Explicit axes to the sharding that ``x`` times
   the parameters has (a per-channel parameter sharded over another mesh axis than the
@@ -111,6 +143,27 @@ def _to_rank_of(fn: str, name: str, p: jax.Array, shape: tuple[int, ...]) -> jax
   return p
 
 
-def finish(y: jax.Array, out: np.dtype) -> jax.Array:
-  """Rounds a result computed by :func:`prepare`'s policy to the output dtype, once."""
-  return y if y.dtype == out else y.astype(out)
+def is_weak(x: Any) -> bool:
+  """Whether ``x`` is weakly typed, as jax.numpy decides it: a Python int or float, or
+  an array whose type is weak (a Python scalar passed through ``jit``)."""
+  if isinstance(x, (int, float)) and not isinstance(x, bool):
+    return True
+  if isinstance(x, jax.Array):
+    return bool(getattr(jax.typeof(x), "weak_type", False))
+  return False
+
+
+try:  # jax.numpy's own way to mark a result weakly typed (no public spelling of it)
+  from jax._src.lax.lax import _convert_element_type as _convert
+except ImportError:  # pragma: no cover - a jax that moved it: results stay strong
+  _convert = None
+
+
+def finish(y: jax.Array, out: np.dtype, weak: bool = False) -> jax.Array:
+  """Rounds a result computed by :func:`prepare`'s policy to the output dtype, once;
+  with ``weak`` (the input was weakly typed, :func:`is_weak`) the result is weakly
+  typed too, as jax.numpy's would be."""
+  y = y if y.dtype == out else y.astype(out)
+  if weak and _convert is not None and not getattr(jax.typeof(y), "weak_type", False):
+    y = _convert(y, out, weak_type=True)
+  return y

@@ -13,9 +13,22 @@ import jax
 import numpy as np
 
 
+def shown(value: Any) -> str:
+  """``value`` as an error message shows it: an array (NumPy, JAX or traced) by its
+  shape and dtype, never its entries; anything else by its ``repr``."""
+  if isinstance(value, (jax.Array, np.ndarray)) or (
+      hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic)):
+    return f"an array of shape {tuple(value.shape)} and dtype {value.dtype}"
+  return repr(value)
+
+
 def fail(fn: str, arg: str, expected: str, got: Any,
          error: type[Exception] = ValueError) -> NoReturn:
-  """Raises ``error`` with the house message for ``fn``'s argument ``arg``."""
+  """Raises ``error`` with the house message for ``fn``'s argument ``arg``. ``got`` is
+  what was received, as text; an array given here is shown by its shape and dtype
+  (:func:`shown`), so that no message prints a whole array."""
+  if not isinstance(got, str):
+    got = shown(got) if hasattr(got, "shape") and not isinstance(got, np.generic) else got
   raise error(f"jaxact.{fn}: {arg} must {expected}; got {got}.")
 
 
@@ -69,6 +82,6 @@ def check_array(fn: str, arg: str, value: Any) -> None:
   if isinstance(value, (list, tuple)):
     fail(fn, arg, "be an array or a scalar, as in jax.nn (convert a "
          f"{type(value).__name__} with jnp.asarray)", f"a {type(value).__name__}", TypeError)
-  shown = repr(value) if isinstance(value, (str, bytes)) or value is None else (
+  what = repr(value) if isinstance(value, (str, bytes)) or value is None else (
       f"a value of type {type(value).__name__}")
-  fail(fn, arg, "be an array or a scalar", shown, TypeError)
+  fail(fn, arg, "be an array or a scalar", what, TypeError)

@@ -25,7 +25,7 @@ def positive_int(module: str, arg: str, value: Any, minimum: int = 1) -> int:
   (``"linen.PReLU"`` reads ``jaxact.linen.PReLU: ...``)."""
   ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
   expected = "be a positive int" if minimum == 1 else f"be an int >= {minimum}"
-  errors.check(ok and value >= minimum, module, arg, expected, repr(value))
+  errors.check(ok and value >= minimum, module, arg, expected, errors.shown(value))
   return operator.index(value)
 
 
@@ -92,7 +92,7 @@ def _samples(init: str | Callable[..., Any], where: str) -> tuple[np.ndarray, np
       y = fn(grid)  # a callable that jit cannot take (a NumPy ufunc, say)
   y = np.asarray(y, np.float64)
   errors.check(y.shape == x.shape and bool(np.all(np.isfinite(y))), where, "init",
-               "name an elementwise activation, finite on [-3, 3]", repr(init))
+               "name an elementwise activation, finite on [-3, 3]", errors.shown(init))
   return x, y
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from jaxact._src import errors
 
-_NOT_ACTIVATIONS = frozenset({"get", "available"})
+_NOT_ACTIVATIONS = frozenset({"get", "available", "gated"})  # gated takes an activation
 
 
 def _functions() -> dict[str, Callable[..., Any]]:

@@ -144,7 +144,7 @@ def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
   """
   errors.check(isinstance(approximate, bool), "gelu", "approximate",
                "be a Python bool (it selects the formula at trace time)",
-               repr(approximate))
+               errors.shown(approximate))
   return _gelu_tanh(x) if approximate else _gelu_erf(x)
 
 
