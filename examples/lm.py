@@ -172,15 +172,10 @@ def activation(library: str, name: str):
 
 
 def gated(name: str, gate: jax.Array, up: jax.Array) -> jax.Array:
-  """``activation(gate) * up`` for the jaxact activation ``name``: the gated MLP's product.
-
-  ``jaxact.gated`` (the two-projection API) recomputes the gate in the backward pass.
-  The fallback below composes the same product for jaxact releases without it; it goes
-  once the API lands.
-  """
-  if hasattr(jaxact, "gated"):
-    return jaxact.gated(name, gate, up)
-  return jaxact.get(name)(gate) * up
+  """``activation(gate) * up`` for the jaxact activation ``name``: the gated MLP's product,
+  through ``jaxact.gated`` (the two-projection form: no concatenation, and on
+  accelerators only ``gate`` and ``up`` are kept for the backward pass)."""
+  return jaxact.gated(name, gate, up)
 
 
 def rotary(x: jax.Array) -> jax.Array:
