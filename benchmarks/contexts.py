@@ -1,23 +1,28 @@
-"""The exhaustive context sweep: every elementwise row of the test table, value and
-derivative, on every finite bfloat16 and float16 input and a dense float32 sweep, in the
-two contexts where XLA's rewrites differ most from a vector call: a 0-d loop body
-(``lax.map`` of the per-example function) and fused with a matmul producer and an affine
-consumer (tests/contexts.py). Each result is compared with the plain jitted vector call
-(at most 4 ULP apart, subnormal flush aside) and, wherever it differs from it, with the
-float64 reference under the accuracy contract.
+"""The context audit in full, for CI and the numerics page (tests/contexts.py):
 
-The suite checks every context at the hazard points (tests/test_contexts.py); this is
-the dense version, for CI and the numerics page.
+* every elementwise row of the test table (every parameter set, not only each function's
+  first row as in the suite), in every compile context, at the hazard points, in
+  bfloat16, float16 and float32;
+* the exhaustive sweep: every row, value and derivative, on every finite bfloat16 and
+  float16 input and 80,000 float32 values, in the two contexts where XLA's rewrites
+  differ most from a vector call: a 0-d loop body (``lax.map`` of the per-example
+  function) and fused with a matmul producer and an affine consumer.
+
+Each result is compared with the plain jitted vector call (at most 4 ULP apart,
+subnormal flush aside) and, wherever it differs from it, with the float64 reference
+under the accuracy contract. Exits 1 if any cell fails.
 
 Usage::
 
-    python benchmarks/contexts.py            # every row -> docs/_generated/contexts.md
-    python benchmarks/contexts.py --quick    # a smoke run (a few rows, every 97th input)
+    python benchmarks/contexts.py            # both -> docs/_generated/contexts.md
+    python benchmarks/contexts.py --quick    # a smoke run (a few rows and contexts, every
+                                             # 97th input of the sweep)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
 import sys
 import time
@@ -28,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from benchmarks.common import provenance, write_table  # noqa: E402
+from jaxact._src import core  # noqa: E402
 from tests import accuracy, contexts  # noqa: E402
 from tests.cases import ELEMENTWISE  # noqa: E402
 
@@ -52,6 +58,21 @@ def main(argv=None) -> int:
   fns = {key: case.fn for key, case in by_key.items()}
   kinks = tuple(sorted({k for case in rows for k in case.kinks}))
   table, all_failures = [], []
+  heavy = (contexts.layouts, contexts.checkpointed, contexts.flax_remat, contexts.transforms)
+  for dtype in accuracy.SWEPT_DTYPES:
+    start = time.perf_counter()
+    x = contexts.hazard_points(dtype, kinks)
+    failures, cells = [], 0
+    for program in (contexts.jit_0d, contexts.fused) if args.quick else contexts.PROGRAMS:
+      with core.pinned_policy("cpu") if program in heavy else contextlib.nullcontext():
+        found, n = contexts.audit_program(program, by_key, dtype, x)
+      failures += found
+      cells += n
+    table.append([dtype.name, "every context, at the hazard points", f"{x.size:,}",
+                  str(cells), "—", "—", str(len(failures))])
+    all_failures += failures
+    print(f"{dtype.name} every context at the hazard points: {cells} cells, "
+          f"{len(failures)} failing ({time.perf_counter() - start:.1f} s)", flush=True)
   for dtype in accuracy.SWEPT_DTYPES:
     x = sweep_inputs(dtype, kinks)
     if args.quick:
@@ -78,10 +99,12 @@ def main(argv=None) -> int:
             f"({time.perf_counter() - start:.1f} s)", flush=True)
   command = "python benchmarks/contexts.py" + (" --quick" if args.quick else "")
   preamble = [provenance(command), "",
-              "Each row: every elementwise row of the test table, value and derivative, on "
-              "every input of the sweep, in one compile context; the worst distance from the "
-              "plain jitted vector call in ULPs, the points beyond 4 ULP, and the (row, value "
-              "or derivative) cells that fail either check."]
+              "Each line: every elementwise row of the test table, value and derivative, in "
+              "the compile contexts named, on the inputs counted (the hazard points, or the "
+              "exhaustive sweep); the worst distance from the plain jitted vector call in "
+              "ULPs, the points beyond 4 ULP, and the (row, context, value or derivative) "
+              "cells that fail either check (4 ULP from the vector call, or the accuracy "
+              "contract)."]
   out = write_table("contexts", preamble,
                     ["dtype", "context", "inputs", "cells", "worst ULP apart",
                      "points beyond 4 ULP", "failing cells"], table, args.out)
