@@ -30,8 +30,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import jaxact
 from jaxact._src import core
-from tests import accuracy, contexts
+from tests import accuracy, contexts, reference
 from tests.cases import ELEMENTWISE
 
 ROWS = {case.id: case for case in ELEMENTWISE}
@@ -178,3 +179,42 @@ def test_the_audit_can_fail():
   failures, _ = contexts.audit({key: ROWS[key]}, dtype, x, {(key, "wrong"): (y, wrong)},
                                vector)
   assert any("derivative" in f and "contract" in f for f in failures), failures
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16], ids=lambda d: d.__name__)
+def test_squareplus_at_1e20_on_a_0d_array_and_in_loops(dtype):
+  """The reported inputs: NaN, value and gradient, where a vector call gave 1e20 and 1."""
+  x = jnp.asarray(1e20, dtype)
+  value_and_grad = jax.value_and_grad(jaxact.squareplus)
+  loops = {"jit": jax.jit(value_and_grad)(x),
+           "lax.map": jax.jit(lambda v: jax.lax.map(value_and_grad, v))(x[None]),
+           "scan": jax.jit(lambda v: jax.lax.scan(lambda c, s: (c, value_and_grad(s)), 0, v)[1])(
+               x[None]),
+           "fori_loop": jax.jit(lambda s: jax.lax.fori_loop(
+               0, 1, lambda i, c: value_and_grad(s), (s, s)))(x)}
+  for where, (y, dy) in loops.items():
+    assert float(np.ravel(y)[0]) == float(x), (where, y)
+    assert float(np.ravel(dy)[0]) == 1.0, (where, dy)
+
+
+def test_squareplus_at_float16_inf_on_a_0d_array():
+  y, dy = jax.jit(jax.value_and_grad(jaxact.squareplus))(jnp.float16(np.inf))
+  assert float(y) == np.inf and float(dy) == 1.0, (y, dy)
+
+
+def test_exact_gelu_at_minus_7_5_on_a_0d_array():
+  """-2.39316875e-13 (mpmath); a 0-d call gave -2.39317301e-13, 15.7 ULP off, where the
+  vector call is 0.3 ULP off (both within the contract's backward-stable allowance, so
+  the plain ULP distance is what is checked)."""
+  def gelu(x):
+    return jaxact.gelu(x, approximate=False)
+
+  want = np.float64(reference.gelu(np.float64(-7.5), approximate=False))
+  vector = jax.jit(gelu)(jnp.float32([-7.5, -7.5]))[0]
+  for where, got in (("jit", jax.jit(gelu)(jnp.float32(-7.5))),
+                     ("lax.map", jax.jit(lambda v: jax.lax.map(gelu, v))(jnp.float32([-7.5])))):
+    got = np.ravel(np.asarray(got))
+    apart = contexts.ulps_apart(got, np.ravel(np.asarray(vector)), accuracy.FLOAT32)
+    off = np.abs(got.astype(np.float64) - want) / accuracy.ulp(np.array([want]),
+                                                                   accuracy.FLOAT32)
+    assert apart.max() <= 4 and off.max() <= 2, (where, float(got[0]), want, apart, off)
