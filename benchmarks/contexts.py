@@ -51,6 +51,8 @@ def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--quick", action="store_true", help="a smoke run")
   parser.add_argument("--out", type=pathlib.Path, default=None)
+  parser.add_argument("--only", choices=["hazards", "sweep"], default=None,
+                      help="one of the two audits (default: both)")
   args = parser.parse_args(argv)
 
   rows = ELEMENTWISE[::9] if args.quick else ELEMENTWISE
@@ -59,7 +61,7 @@ def main(argv=None) -> int:
   kinks = tuple(sorted({k for case in rows for k in case.kinks}))
   table, all_failures = [], []
   heavy = (contexts.layouts, contexts.checkpointed, contexts.flax_remat, contexts.transforms)
-  for dtype in accuracy.SWEPT_DTYPES:
+  for dtype in accuracy.SWEPT_DTYPES if args.only != "sweep" else ():
     start = time.perf_counter()
     x = contexts.hazard_points(dtype, kinks)
     failures, cells = [], 0
@@ -73,7 +75,7 @@ def main(argv=None) -> int:
     all_failures += failures
     print(f"{dtype.name} every context at the hazard points: {cells} cells, "
           f"{len(failures)} failing ({time.perf_counter() - start:.1f} s)", flush=True)
-  for dtype in accuracy.SWEPT_DTYPES:
+  for dtype in accuracy.SWEPT_DTYPES if args.only != "hazards" else ():
     x = sweep_inputs(dtype, kinks)
     if args.quick:
       x = x[::97]
@@ -97,7 +99,8 @@ def main(argv=None) -> int:
       print(f"{dtype.name} {context}: {cells} cells, worst {worst:.3g} ULP apart, {beyond} "
             f"points beyond 4 ULP, {len(failures)} failing cells "
             f"({time.perf_counter() - start:.1f} s)", flush=True)
-  command = "python benchmarks/contexts.py" + (" --quick" if args.quick else "")
+  command = " ".join(["python benchmarks/contexts.py", *(argv if argv is not None
+                                                           else sys.argv[1:])])
   preamble = [provenance(command), "",
               "Each line: every elementwise row of the test table, value and derivative, in "
               "the compile contexts named, on the inputs counted (the hazard points, or the "
