@@ -14,12 +14,13 @@ import pytest
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+# contexts.py is not here: .ci/run runs it in full after the suite.
 @pytest.mark.parametrize("script", ["numerics.py", "speed.py", "memory.py", "import_time.py",
-                                    "train_step.py", "contexts.py", "gated.py"])
+                                    "train_step.py", "gated.py"])
 def test_benchmark_runs_quick(script, tmp_path):
   args = [sys.executable, str(BENCHMARKS / script), "--quick"]
-  if script in ("numerics.py", "contexts.py"):
-    args += ["--out", str(tmp_path / script.replace(".py", ".md"))]
+  if script == "numerics.py":
+    args += ["--out", str(tmp_path / "numerics.md")]
   done = subprocess.run(args, capture_output=True, text=True, timeout=300,
                         cwd=BENCHMARKS)
   assert done.returncode == 0, done.stderr[-3000:]
