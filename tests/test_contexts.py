@@ -11,8 +11,8 @@ derivative in a 0-d loop body.
 
 In each, the result meets the accuracy contract against the float64 reference, and it is
 within 4 ULP of the plain jitted vector call (subnormal flush-to-zero aside): the same
-program gives the same answer wherever XLA compiles it. ``benchmarks/contexts.py``, which
-CI runs after the suite, audits every row of the table in every context and dtype the
+program gives the same answer wherever XLA compiles it. ``benchmarks/contexts.py`` (a
+script, not run by CI) audits every row of the table in every context and dtype the
 same way, and sweeps every finite bfloat16 and float16 and 80,000 float32 values in a
 0-d loop body and fused.
 """
@@ -38,7 +38,7 @@ from tests.cases import ELEMENTWISE
 ROWS = {case.id: case for case in ELEMENTWISE}
 KINKS = tuple(sorted({k for case in ELEMENTWISE for k in case.kinks}))
 # The suite audits the first row of each function (its default parameters) in every
-# context; benchmarks/contexts.py --hazards, which CI runs after the suite, audits every
+# context; benchmarks/contexts.py, a script (not run by CI), audits every
 # row the same way (tests/contexts.py's audit, the same programs). The programs that
 # trace a function many times (once per layout, policy or transform) trace with the
 # CPU's residual policy pinned (core.pinned_policy), which is what XLA keeps of the
@@ -69,7 +69,7 @@ def test_rows_have_distinct_ids():
 
 
 # Every context in float32; the 0-d, loop and fused contexts in bfloat16 too (float16
-# compiles to the same float32 code). CI's benchmarks/contexts.py runs every dtype.
+# compiles to the same float32 code). benchmarks/contexts.py runs every dtype.
 CELLS = ([(program, accuracy.FLOAT32) for program in contexts.PROGRAMS]
          + [(program, accuracy.BFLOAT16)
             for program in (contexts.jit_0d, contexts.loops, contexts.fused)])
