@@ -14,7 +14,8 @@ import pytest
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-# contexts.py is not here: .ci/run runs it in full after the suite.
+# contexts.py is not here: its smallest run takes over a minute, and tests/test_contexts.py
+# runs the same audit.
 @pytest.mark.parametrize("script", ["numerics.py", "speed.py", "memory.py", "import_time.py",
                                     "train_step.py", "gated.py"])
 def test_benchmark_runs_quick(script, tmp_path):
