@@ -49,6 +49,17 @@ def grad(fn, argnums=0):
   return derivative
 
 
+def simulated_devices_env(count: int) -> dict[str, str]:
+  """This process's environment with ``count`` simulated CPU devices (and no other
+  XLA_FLAGS), for :func:`checks_in_subprocess`."""
+  import os
+
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={count}"
+  env["JAX_PLATFORMS"] = "cpu"
+  return env
+
+
 def checks_in_subprocess(module: str, env: dict[str, str], key) -> dict:
   """Runs ``python -m module`` from the repository root with ``env`` (checks that need a
   process of their own: simulated devices, libtpu), and returns the JSON lines it

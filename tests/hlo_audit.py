@@ -63,24 +63,24 @@ def scalings(hlo: str) -> set[tuple[str, float]]:
   return out
 
 
-def scalar_constants(hlo: str) -> set[tuple[str, float]]:
-  """The scalar floating-point constants of an HLO module's text, as (type, value)."""
+def _constants(pairs) -> set[tuple[str, float]]:
+  """(type, value) of each (type, text) pair whose text is a plain number."""
   out = set()
-  for kind, text in _CONSTANT.findall(hlo):
+  for kind, text in pairs:
     value = _value(text, kind)
     if value is not None:
       out.add((kind, value))
   return out
+
+
+def scalar_constants(hlo: str) -> set[tuple[str, float]]:
+  """The scalar floating-point constants of an HLO module's text, as (type, value)."""
+  return _constants(_CONSTANT.findall(hlo))
 
 
 def source_constants(stablehlo: str) -> set[tuple[str, float]]:
   """The scalar floating-point constants of a lowered (not yet optimized) module."""
-  out = set()
-  for text, kind in _STABLEHLO_CONSTANT.findall(stablehlo):
-    value = _value(text, kind)
-    if value is not None:
-      out.add((kind, value))
-  return out
+  return _constants((kind, text) for text, kind in _STABLEHLO_CONSTANT.findall(stablehlo))
 
 
 def _subnormal(kind: str, value: float) -> bool:

@@ -12,12 +12,11 @@ per (form, policy, mode); the tests here compare them.
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 
-from tests.helpers import checks_in_subprocess
+from tests.helpers import checks_in_subprocess, simulated_devices_env
 
 DEVICES = 4
 COLLECTIVES = ("all-reduce", "all-gather", "collective-permute", "reduce-scatter",
@@ -55,9 +54,7 @@ def _forms():
 
 @pytest.fixture(scope="module")
 def counts() -> dict:
-  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={DEVICES}"
-  env["JAX_PLATFORMS"] = "cpu"
+  env = simulated_devices_env(DEVICES)
   return checks_in_subprocess("tests.test_gated_tp", env,
                               lambda a: f"{a['form']}/{a['policy']}/{a['mode']}")
 

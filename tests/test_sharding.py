@@ -26,7 +26,7 @@ import jaxact  # noqa: E402
 import jaxact.linen  # noqa: E402
 import jaxact.nnx  # noqa: E402
 from tests.cases import ELEMENTWISE, VECTOR  # noqa: E402
-from tests.helpers import checks_in_subprocess  # noqa: E402
+from tests.helpers import checks_in_subprocess, simulated_devices_env  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEVICES = 8
@@ -91,9 +91,7 @@ def _locked(path: pathlib.Path):
 
 
 def _run_checks() -> dict:
-  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={DEVICES}"
-  env["JAX_PLATFORMS"] = "cpu"
+  env = simulated_devices_env(DEVICES)
   return checks_in_subprocess("tests.test_sharding", env,
                               lambda answer: f"{answer['check']}/{answer['mode']}")
 
