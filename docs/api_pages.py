@@ -16,6 +16,7 @@ FAMILIES = {
   "selfgated": "Self-gated",
   "parametric": "Parametric",
   "grouped": "Along an axis",
+  "define": "Defining your own",
   "registry": "Lookup",
 }
 

@@ -24,6 +24,7 @@ from jaxact._src.shrink import tanh_shrink as tanh_shrink
 # Exponential linear units
 from jaxact._src.exponential import celu as celu
 from jaxact._src.exponential import elu as elu
+from jaxact._src.exponential import exponential as exponential
 from jaxact._src.exponential import selu as selu
 
 # Sigmoidal
@@ -62,6 +63,10 @@ from jaxact._src.grouped import gated as gated
 from jaxact._src.grouped import softmax as softmax
 from jaxact._src.grouped import log_softmax as log_softmax
 from jaxact._src.grouped import sparsemax as sparsemax
+
+# Defining your own
+from jaxact._src.define import define as define
+from jaxact._src.define import with_derivative as with_derivative
 
 # Lookup
 from jaxact._src.registry import available as available

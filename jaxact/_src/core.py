@@ -1,8 +1,9 @@
 """The mechanism: an activation is a forward formula plus a derivative rule.
 
-:func:`elementwise` turns the pair into a public function that applies the dtype
-policy (:mod:`jaxact._src.dtypes`) and wraps the pair in :func:`jax.custom_jvp`, so
-that ``jax.grad``, forward mode and higher orders all use the stable rule rather than
+:func:`jaxact.define` (:mod:`jaxact._src.define`, the public face of this module)
+turns the pair into a public function that applies the dtype policy
+(:mod:`jaxact._src.dtypes`) and wraps the pair in :func:`jax.custom_jvp` (:func:`custom`),
+so that ``jax.grad``, forward mode and higher orders all use the stable rule rather than
 differentiating a formula that overflows or cancels.
 
 A derivative rule receives the input ``x``, the output ``y = f(x)`` and the
@@ -222,53 +223,4 @@ def per_backend(f: Callable[..., jax.Array], work) -> Callable[..., jax.Array]:
       return (on_cpu if _pinned == "cpu" else on_accelerator)(x, *params)
     return jax.lax.platform_dependent(x, *params, cpu=on_cpu, default=on_accelerator)
 
-  return apply
-
-
-def elementwise(
-    name: str,
-    forward: Forward,
-    derivative: Derivative,
-    params: Sequence[str] = (),
-    *,
-    slope_from_output: bool = False,
-    keep_derivative: bool = False,
-) -> Callable[..., jax.Array]:
-  """Defines the elementwise activation ``name`` from its formula and derivative rule.
-
-  Args:
-    name: the public name, used in error messages.
-    forward: ``forward(x, *params) -> y``, on arrays of the compute dtype.
-    derivative: ``derivative(x, y, *params) -> (df/dx, df/dp1, ...)``.
-    params: the parameters' names, in order.
-    slope_from_output: True for a ``df/dx`` written from ``y`` alone (see
-      :func:`custom`).
-    keep_derivative: on CPU, keep the output and the derivative for the backward
-      pass (see :func:`custom`): for a rule that reads ``x`` and shares work with the
-      forward formula.
-
-  Returns:
-    ``fn(x, *params, name=name)``: applies the dtype policy, then the
-    custom-derivative pair with each backend's residual policy. Parameters must
-    broadcast to ``x`` (per-channel ones are reshaped by the dtype policy).
-    ``name`` lets a public function that reuses another's pair (selu uses elu's)
-    report errors under its own name.
-  """
-  f = custom(forward, derivative, slope_from_output=slope_from_output,
-             keep_derivative=keep_derivative)
-  names = tuple(params)
-  default_name = name
-  by_dtype: dict[Any, Callable[..., jax.Array]] = {}
-
-  def apply(x, *values, name=default_name):
-    weak = dtypes.is_weak(x)
-    x, values, out = dtypes.prepare(name, x, values, names, x_in_output_dtype=True)
-    work = dtypes.compute_dtype(out)
-    if work not in by_dtype:
-      by_dtype[work] = per_backend(f, work)
-    return dtypes.finish(by_dtype[work](x, *values), out, weak)
-
-  apply.__name__ = name
-  apply.__qualname__ = name
-  apply.pair = f  # the custom pair on the compute dtype, to compose (gated units)
   return apply

@@ -22,6 +22,16 @@ def shown(value: Any) -> str:
   return repr(value)
 
 
+class Qualified(str):
+  """A function's name as errors show it, without the ``jaxact.`` prefix: an
+  activation a user defined (:func:`jaxact.define`), ``mypkg.acts.xielu``."""
+
+
+def where(fn: str) -> str:
+  """How errors name ``fn``: ``jaxact.gelu``, or a :class:`Qualified` name as it is."""
+  return fn if isinstance(fn, Qualified) else f"jaxact.{fn}"
+
+
 def fail(fn: str, arg: str, expected: str, got: Any,
          error: type[Exception] = ValueError) -> NoReturn:
   """Raises ``error`` with the house message for ``fn``'s argument ``arg``. ``got`` is
@@ -29,7 +39,7 @@ def fail(fn: str, arg: str, expected: str, got: Any,
   (:func:`shown`), so that no message prints a whole array."""
   if not isinstance(got, str):
     got = shown(got) if hasattr(got, "shape") and not isinstance(got, np.generic) else got
-  raise error(f"jaxact.{fn}: {arg} must {expected}; got {got}.")
+  raise error(f"{where(fn)}: {arg} must {expected}; got {got}.")
 
 
 def check(ok: bool, fn: str, arg: str, expected: str, got: Any) -> None:

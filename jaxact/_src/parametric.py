@@ -11,7 +11,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import core, errors, numerics
+from jaxact._src import errors, numerics
+from jaxact._src.define import define, with_derivative
 
 
 def _finite(x):
@@ -144,7 +145,7 @@ def _snake_derivative(x, y, alpha):
   return jnp.where(infinite, jnp.nan, d_x), jnp.where(infinite, jnp.nan, d_alpha)
 
 
-_snake = core.elementwise("snake", _snake_forward, _snake_derivative, ("alpha",))
+_snake = define(_snake_forward, _snake_derivative, name="snake", params=("alpha",))
 
 
 def snake(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
@@ -299,7 +300,7 @@ def _acon_slope_derivative(x, slope, p1, p2, beta):
   return d_x, d_p1, d_p2, d_beta
 
 
-_acon_slope = core.custom(_acon_slope_forward, _acon_slope_derivative)
+_acon_slope = with_derivative(_acon_slope_forward, _acon_slope_derivative)
 
 
 def _acon_derivative(x, y, p1, p2, beta):
@@ -316,8 +317,8 @@ def _acon_derivative(x, y, p1, p2, beta):
   return _acon_slope(x, p1, p2, beta), d_p1, d_p2, d_beta
 
 
-_acon_c = core.elementwise("acon_c", _acon_forward, _acon_derivative, ("p1", "p2", "beta"),
-                           keep_derivative=True)
+_acon_c = define(_acon_forward, _acon_derivative, name="acon_c", params=("p1", "p2", "beta"),
+                 keep_derivative=True)
 
 
 def acon_c(x: ArrayLike, p1: ArrayLike, p2: ArrayLike, beta: ArrayLike) -> jax.Array:
@@ -590,7 +591,7 @@ def _rational_pair(n_num: int, n_den: int):
     return (curvature, *mixed_a, *mixed_b)
 
   # The slope is itself a custom pair: autodiff of N / D^2 would cancel for large |x|.
-  slope_pair = core.custom(slope, slope_derivative)
+  slope_pair = with_derivative(slope, slope_derivative)
 
   def forward(x, *coeffs):
     return _RationalForm(x, *split(coeffs)).value()
@@ -621,7 +622,7 @@ def _rational_pair(n_num: int, n_den: int):
 def _rational(n_num: int, n_den: int):
   forward, derivative = _rational_pair(n_num, n_den)
   names = ("numerator",) * n_num + ("denominator",) * n_den
-  return core.elementwise("rational", forward, derivative, names, keep_derivative=True)
+  return define(forward, derivative, name="rational", params=names, keep_derivative=True)
 
 
 def _coefficients(arg: str, value, minimum: int) -> list:

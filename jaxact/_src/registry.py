@@ -10,18 +10,38 @@ from typing import Any
 
 from jaxact._src import errors
 
-_NOT_ACTIVATIONS = frozenset({"get", "available", "gated"})  # gated takes an activation
+# Public names that are not activations: the lookup itself and the definition API, and
+# gated, which takes an activation.
+_NOT_ACTIVATIONS = frozenset({"get", "available", "gated", "define", "with_derivative"})
+
+# Activations users defined with jaxact.define(..., register=True), by name.
+_registered: dict[str, Callable[..., Any]] = {}
 
 
-def _functions() -> dict[str, Callable[..., Any]]:
+def _own() -> dict[str, Callable[..., Any]]:
   import jaxact  # the public names are the registry: nothing to keep in sync
 
   return {name: getattr(jaxact, name) for name in jaxact.__all__
           if name not in _NOT_ACTIVATIONS}
 
 
+def _functions() -> dict[str, Callable[..., Any]]:
+  return {**_own(), **_registered}
+
+
+def register(name: str, fn: Callable[..., Any]) -> None:
+  """Makes ``fn`` known to :func:`get` and :func:`available` as ``name`` (for
+  :func:`jaxact.define`'s ``register``): a name of jaxact's own is refused, the same
+  name again replaces the earlier definition."""
+  if name in _own():
+    errors.fail("define", "name", "not be one of jaxact's own activations when register=True "
+                "(pick another name)", repr(name))
+  _registered[name] = fn
+
+
 def available() -> list[str]:
-  """The names of every activation in jaxact, sorted.
+  """The names of every activation in jaxact, and of those defined with
+  ``jaxact.define(..., register=True)``, sorted.
 
   Example:
     >>> import jaxact

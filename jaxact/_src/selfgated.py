@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import core, errors, numerics
+from jaxact._src import errors, numerics
+from jaxact._src.define import define, with_derivative
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -90,8 +91,8 @@ def _gelu_tanh_derivative(x, y):
 # different argument), so XLA already keeps x and y only (2 per layer in float32), and a
 # tie to the derivative makes the jitted value-and-gradient of an erfc 3x slower. The
 # tanh rule shares nothing either: it computes its logistic pair apart (numerics.logistic_pair).
-_gelu_erf = core.elementwise("gelu", _gelu_erf_forward, _gelu_erf_derivative)
-_gelu_tanh = core.elementwise("gelu", _gelu_tanh_forward, _gelu_tanh_derivative)
+_gelu_erf = define(_gelu_erf_forward, _gelu_erf_derivative, name="gelu")
+_gelu_tanh = define(_gelu_tanh_forward, _gelu_tanh_derivative, name="gelu")
 
 
 def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
@@ -190,7 +191,7 @@ def _swish_slope_derivative(x, slope, beta):
   return beta * ((hb * hb) * tail), (xc * hb) * (hb * tail)
 
 
-_swish_slope = core.custom(_swish_slope_forward, _swish_slope_derivative)
+_swish_slope = with_derivative(_swish_slope_forward, _swish_slope_derivative)
 
 
 def _swish_derivative(x, y, beta):
@@ -198,8 +199,8 @@ def _swish_derivative(x, y, beta):
   return _swish_slope(x, beta), jnp.square(xc * hb)
 
 
-_swish = core.elementwise("swish", _swish_forward, _swish_derivative, ("beta",),
-                          keep_derivative=True)
+_swish = define(_swish_forward, _swish_derivative, name="swish", params=("beta",),
+                keep_derivative=True)
 
 
 def _silu_forward(x):
@@ -221,8 +222,9 @@ def _silu_slope_derivative(x, slope):
   return (small * big) * (2 + numerics.clamp_z(x) * diff)
 
 
-_silu_slope = core.custom(_silu_slope_forward, _silu_slope_derivative)
-_silu = core.elementwise("silu", _silu_forward, lambda x, y: _silu_slope(x))
+_silu_slope = with_derivative(_silu_slope_forward, _silu_slope_derivative)
+_silu = define(_silu_forward, lambda x, y: _silu_slope(x), name="silu")
+_swish_one = define(_silu_forward, lambda x, y: _silu_slope(x), name="swish")
 
 
 def silu(x: ArrayLike) -> jax.Array:
@@ -324,7 +326,7 @@ def swish(x: ArrayLike, beta: ArrayLike = 1.0) -> jax.Array:
     :func:`silu`, :func:`acon_c`, :func:`hard_silu`.
   """
   if isinstance(beta, (int, float)) and beta == 1:  # a static 1: silu, at its speed
-    return _silu(x, name="swish")
+    return _swish_one(x)
   return _swish(x, beta)
 
 
@@ -377,14 +379,14 @@ def _mish_slope_derivative(x, slope):
   return 4 * c * (inner / den) / (den * den)
 
 
-_mish_slope = core.custom(_mish_slope_forward, _mish_slope_derivative)
+_mish_slope = with_derivative(_mish_slope_forward, _mish_slope_derivative)
 
 
 def _mish_derivative(x, y):
   return _mish_slope(x)
 
 
-_mish = core.elementwise("mish", _mish_forward, _mish_derivative, keep_derivative=True)
+_mish = define(_mish_forward, _mish_derivative, name="mish", keep_derivative=True)
 
 
 def mish(x: ArrayLike) -> jax.Array:
@@ -447,7 +449,7 @@ def _hard_silu_derivative(x, y):
   return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, 1.0, (2 * x + 3) / 6))
 
 
-_hard_silu = core.elementwise("hard_silu", _hard_silu_forward, _hard_silu_derivative)
+_hard_silu = define(_hard_silu_forward, _hard_silu_derivative, name="hard_silu")
 
 
 def hard_silu(x: ArrayLike) -> jax.Array:

@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import core, errors
+from jaxact._src import errors
+from jaxact._src.define import define, with_derivative
 
 # ----------------------------------------------------------------------------- hard_shrink
 
@@ -23,8 +24,8 @@ def _hard_shrink_derivative(x, y, lambd):
   return jnp.where(kept, 1.0, 0.0), jnp.zeros_like(y)
 
 
-_hard_shrink = core.elementwise("hard_shrink", _hard_shrink_forward, _hard_shrink_derivative,
-                                ("lambd",), slope_from_output=True)
+_hard_shrink = define(_hard_shrink_forward, _hard_shrink_derivative, name="hard_shrink",
+                      params=("lambd",), slope_from_output=True)
 
 
 def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> jax.Array:
@@ -79,8 +80,8 @@ def _soft_shrink_derivative(x, y, lambd):
   return jnp.where(y == 0, 0.0, 1.0), -jnp.sign(y)
 
 
-_soft_shrink = core.elementwise("soft_shrink", _soft_shrink_forward, _soft_shrink_derivative,
-                                ("lambd",), slope_from_output=True)
+_soft_shrink = define(_soft_shrink_forward, _soft_shrink_derivative, name="soft_shrink",
+                      params=("lambd",), slope_from_output=True)
 
 
 def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> jax.Array:
@@ -191,15 +192,15 @@ def _tanh_squared_derivative(x, y):
 
 
 # The derivative tanh^2 is its own pair so that second derivatives are exact too.
-_tanh_squared = core.custom(_tanh_squared_forward, _tanh_squared_derivative)
+_tanh_squared = with_derivative(_tanh_squared_forward, _tanh_squared_derivative)
 
 
 def _tanh_shrink_derivative(x, y):
   return _tanh_squared(x)
 
 
-_tanh_shrink = core.elementwise("tanh_shrink", _tanh_shrink_forward, _tanh_shrink_derivative,
-                                keep_derivative=True)
+_tanh_shrink = define(_tanh_shrink_forward, _tanh_shrink_derivative, name="tanh_shrink",
+                      keep_derivative=True)
 
 
 def tanh_shrink(x: ArrayLike) -> jax.Array:

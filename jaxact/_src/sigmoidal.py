@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import core, numerics
+from jaxact._src import numerics
+from jaxact._src.define import define, with_derivative
 
 
 def _sigmoid_forward(x):
@@ -23,14 +24,14 @@ def _sigmoid_slope_forward(x):
 
 # The slope is itself a custom pair: sigma'' = -sigma' tanh(x / 2) keeps every digit
 # near 0, where differentiating e / (1 + e)^2 cancels in (1 - e).
-_sigmoid_slope = core.custom(_sigmoid_slope_forward, lambda x, y: -y * jnp.tanh(0.5 * x))
+_sigmoid_slope = with_derivative(_sigmoid_slope_forward, lambda x, y: -y * jnp.tanh(0.5 * x))
 
 
 def _sigmoid_derivative(x, y):
   return _sigmoid_slope(x)
 
 
-_sigmoid = core.elementwise("sigmoid", _sigmoid_forward, _sigmoid_derivative)
+_sigmoid = define(_sigmoid_forward, _sigmoid_derivative, name="sigmoid")
 
 
 def sigmoid(x: ArrayLike) -> jax.Array:
@@ -73,14 +74,18 @@ def _tanh_slope_forward(x):
 
 
 # tanh'' = -2 tanh(x) tanh'(x), exact near 0 (see the sigmoid slope).
-_tanh_slope = core.custom(_tanh_slope_forward, lambda x, y: -2 * jnp.tanh(x) * y)
+_tanh_slope = with_derivative(_tanh_slope_forward, lambda x, y: -2 * jnp.tanh(x) * y)
 
 
 def _tanh_derivative(x, y):
   return _tanh_slope(x)
 
 
-_tanh = core.elementwise("tanh", jnp.tanh, _tanh_derivative)
+def _tanh_forward(x):
+  return jnp.tanh(x)
+
+
+_tanh = define(_tanh_forward, _tanh_derivative, name="tanh")
 
 
 def tanh(x: ArrayLike) -> jax.Array:
@@ -125,8 +130,8 @@ def _log_sigmoid_derivative(x, y):
   return -jnp.expm1(y)
 
 
-_log_sigmoid = core.elementwise("log_sigmoid", _log_sigmoid_forward,
-                                _log_sigmoid_derivative, slope_from_output=True)
+_log_sigmoid = define(_log_sigmoid_forward, _log_sigmoid_derivative, name="log_sigmoid",
+                      slope_from_output=True)
 
 
 def log_sigmoid(x: ArrayLike) -> jax.Array:
@@ -172,8 +177,8 @@ def _hard_sigmoid_derivative(x, y):
   return jnp.where((y > 0) & (y < 1), 1 / 6, 0.0)
 
 
-_hard_sigmoid = core.elementwise("hard_sigmoid", _hard_sigmoid_forward,
-                                 _hard_sigmoid_derivative, slope_from_output=True)
+_hard_sigmoid = define(_hard_sigmoid_forward, _hard_sigmoid_derivative, name="hard_sigmoid",
+                       slope_from_output=True)
 
 
 def hard_sigmoid(x: ArrayLike) -> jax.Array:
@@ -222,8 +227,7 @@ def _sparse_sigmoid_derivative(x, y):
   return jnp.where(jnp.abs(x) < 1, 0.5, 0.0)
 
 
-_sparse_sigmoid = core.elementwise("sparse_sigmoid", _sparse_sigmoid_forward,
-                                   _sparse_sigmoid_derivative)
+_sparse_sigmoid = define(_sparse_sigmoid_forward, _sparse_sigmoid_derivative, name="sparse_sigmoid")
 
 
 def sparse_sigmoid(x: ArrayLike) -> jax.Array:
@@ -283,7 +287,7 @@ def _soft_sign_derivative(x, y):
   return r * r
 
 
-_soft_sign = core.elementwise("soft_sign", _soft_sign_forward, _soft_sign_derivative)
+_soft_sign = define(_soft_sign_forward, _soft_sign_derivative, name="soft_sign")
 
 
 def soft_sign(x: ArrayLike) -> jax.Array:

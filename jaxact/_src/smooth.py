@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxact._src import core, errors
+from jaxact._src import errors
+from jaxact._src.define import define, with_derivative
 
 # ----------------------------------------------------------------------------- softplus
 
@@ -33,8 +34,8 @@ def _softplus_derivative(x, y, beta):
   return d_x, h / beta / beta
 
 
-_softplus = core.elementwise("softplus", _softplus_forward, _softplus_derivative, ("beta",),
-                             slope_from_output=True)
+_softplus = define(_softplus_forward, _softplus_derivative, name="softplus", params=("beta",),
+                   slope_from_output=True)
 
 
 def softplus(x: ArrayLike, beta: ArrayLike = 1.0) -> jax.Array:
@@ -109,7 +110,7 @@ def _sparse_plus_derivative(x, y):
   return 0.5 * (jnp.clip(x, -1, 1) + 1)
 
 
-_sparse_plus = core.elementwise("sparse_plus", _sparse_plus_forward, _sparse_plus_derivative)
+_sparse_plus = define(_sparse_plus_forward, _sparse_plus_derivative, name="sparse_plus")
 
 
 def sparse_plus(x: ArrayLike) -> jax.Array:
@@ -210,7 +211,7 @@ def _squareplus_slope_derivative(y, slope, b):
 
 
 # The slope from the output is itself a custom pair, so second derivatives are exact.
-_squareplus_slope = core.custom(_squareplus_slope_forward, _squareplus_slope_derivative)
+_squareplus_slope = with_derivative(_squareplus_slope_forward, _squareplus_slope_derivative)
 
 
 def _squareplus_derivative(x, y, b):
@@ -224,8 +225,8 @@ def _squareplus_derivative(x, y, b):
   return d_x, d_b
 
 
-_squareplus = core.elementwise("squareplus", _squareplus_forward, _squareplus_derivative,
-                               ("b",), slope_from_output=True)
+_squareplus = define(_squareplus_forward, _squareplus_derivative, name="squareplus", params=("b",),
+                     slope_from_output=True)
 
 
 def squareplus(x: ArrayLike, b: ArrayLike = 4) -> jax.Array:
