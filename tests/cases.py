@@ -115,6 +115,9 @@ ELEMENTWISE: list[Case] = [
   Case("identity", jax_nn=jax.nn.identity),
   Case("rrelu", kinks=(0.0,), smooth=False, torch="rrelu"),
   Case("relu", kinks=(0.0,), smooth=False, jax_nn=jax.nn.relu, torch="relu"),
+  # Keras's relu(x, negative_slope, max_value, threshold), all three at once.
+  Case("relu", {"negative_slope": 0.1, "max_value": 6.0, "threshold": 1.0},
+       kinks=(1.0, 6.0), smooth=False, learnable=("negative_slope", "max_value", "threshold")),
   Case("leaky_relu", kinks=(0.0,), smooth=False, learnable=("negative_slope",),
        jax_nn=jax.nn.leaky_relu, torch="leaky_relu"),
   Case("leaky_relu", {"negative_slope": 0.2}, kinks=(0.0,), smooth=False,
@@ -132,6 +135,7 @@ ELEMENTWISE: list[Case] = [
        learnable=("lambd",), torch="softshrink"),
   Case("tanh_shrink", torch="tanhshrink"),
   # Exponential linear units
+  Case("exponential", jax_nn=jnp.exp),
   Case("celu", kinks=(0.0,), smooth=False, learnable=("alpha",), jax_nn=jax.nn.celu,
        torch="celu"),
   Case("celu", {"alpha": 0.5}, kinks=(0.0,), smooth=False, learnable=("alpha",),

@@ -197,16 +197,42 @@ def log_sigmoid_grad(x):
 
 
 @_quiet
-def relu(x):
-  """max(x, 0); NaN propagates through np.maximum."""
-  return np.maximum(_f64(x), 0.0)
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+  """max(x, 0); with Keras's parameters min(x, max_value) above the threshold t and
+  negative_slope * (x - t) at or below it. NaN propagates."""
+  x = _f64(x)
+  if negative_slope == 0 and max_value is None and threshold == 0:
+    return np.maximum(x, 0.0)
+  a, t = _f64(negative_slope), _f64(threshold)
+  m = np.inf if max_value is None else _f64(max_value)
+  return _fix(x, np.where(x > t, np.minimum(x, m), _mul0(a, x - t)))
+
+
+def _relu_capped(x, m):
+  """Where x is at or past a finite cap m (relu's slope there is 0, as relu6'(6))."""
+  return (x >= m) & np.isfinite(m)
 
 
 @_quiet
-def relu_grad(x):
-  """1 if x > 0 else 0 (relu'(0) = 0)."""
-  x = _f64(x)
-  return _fix(x, np.where(x > 0, 1.0, 0.0))
+def relu_grad(x, negative_slope=0.0, max_value=None, threshold=0.0):
+  """1 for t < x < max_value, 0 at or past the cap, negative_slope at or below t
+  (relu'(0) = 0)."""
+  x, a, t = _f64(x), _f64(negative_slope), _f64(threshold)
+  m = np.inf if max_value is None else _f64(max_value)
+  above = x > t
+  return _fix(x, np.where(above, np.where(_relu_capped(x, m), 0.0, 1.0), a + 0 * x))
+
+
+@_quiet
+def relu_param_grads(x, negative_slope=0.0, max_value=None, threshold=0.0):
+  """d/d negative_slope = x - t at or below t; d/d max_value = 1 at or past the cap;
+  d/d threshold = -negative_slope at or below t (the jump at t aside)."""
+  x, a, t = _f64(x), _f64(negative_slope), _f64(threshold)
+  m = np.inf if max_value is None else _f64(max_value)
+  above = x > t
+  return {"negative_slope": _fix(x, np.where(above, 0.0, x - t)),
+          "max_value": _fix(x, np.where(above & _relu_capped(x, m), 1.0, 0.0)),
+          "threshold": _fix(x, np.where(above, 0.0, -a + 0 * x))}
 
 
 @_quiet
@@ -343,6 +369,18 @@ def star_relu_param_grads(x, scale=0.8944, bias=-0.4472):
 
 
 # ----------------------------------------------------------------------------- exponential units
+
+
+@_quiet
+def exponential(x):
+  """e^x (overflows to inf past log(max) in each dtype, as the truth rounds)."""
+  return np.exp(_f64(x))
+
+
+@_quiet
+def exponential_grad(x):
+  """e^x."""
+  return np.exp(_f64(x))
 
 
 @_quiet
@@ -1437,6 +1475,7 @@ ELEMENTWISE = {
   "sigmoid": (sigmoid, sigmoid_grad),
   "tanh": (tanh, tanh_grad),
   "relu": (relu, relu_grad),
+  "exponential": (exponential, exponential_grad),
   "leaky_relu": (leaky_relu, leaky_relu_grad),
   "prelu": (prelu, prelu_grad),
   "elu": (elu, elu_grad),
@@ -1471,6 +1510,7 @@ ELEMENTWISE = {
 }
 
 PARAM_GRADS = {
+  "relu": relu_param_grads,
   "leaky_relu": leaky_relu_param_grads,
   "prelu": prelu_param_grads,
   "elu": elu_param_grads,

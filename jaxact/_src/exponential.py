@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import core, errors
+from jaxact._src import errors
+from jaxact._src.define import define
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -30,7 +31,8 @@ def _elu_derivative(x, y, alpha, scale):
   return d_x, d_alpha, d_scale
 
 
-_scaled_elu = core.elementwise("elu", _elu_forward, _elu_derivative, ("alpha", "scale"))
+_scaled_elu = define(_elu_forward, _elu_derivative, name="elu", params=("alpha", "scale"))
+_selu = define(_elu_forward, _elu_derivative, name="selu", params=("alpha", "scale"))
 
 
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
@@ -107,7 +109,7 @@ def selu(x: ArrayLike) -> jax.Array:
   See also:
     :func:`elu`.
   """
-  return _scaled_elu(x, SELU_ALPHA, SELU_SCALE, name="selu")
+  return _selu(x, SELU_ALPHA, SELU_SCALE)
 
 
 # d/dalpha celu = g(t) = expm1(t) - t e^t with t = x / alpha <= 0. Near 0 the two terms
@@ -145,7 +147,7 @@ def _celu_derivative(x, y, alpha):
   return d_x, d_alpha
 
 
-_celu = core.elementwise("celu", _celu_forward, _celu_derivative, ("alpha",))
+_celu = define(_celu_forward, _celu_derivative, name="celu", params=("alpha",))
 
 
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
@@ -198,3 +200,41 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> jax.Array:
   errors.check_values("celu", "alpha", alpha, lambda a: a > 0, "be positive")
   errors.check_values("celu", "alpha", alpha, np.isfinite, "be finite")
   return _celu(x, alpha)
+
+
+def _exponential_forward(x):
+  return jnp.exp(x)
+
+
+_exponential = define(_exponential_forward, lambda x, y: y, name="exponential",
+                      slope_from_output=True)
+
+
+def exponential(x: ArrayLike) -> jax.Array:
+  r"""Exponential activation, as Keras's ``exponential``.
+
+  .. math::
+    \mathrm{exponential}(x) = e^{x}
+
+  Derivative: :math:`e^{x}`, the output itself, so a training step keeps only the
+  output alive; exact wherever the value is (both overflow to :math:`+\infty` past
+  :math:`x \approx 88.72` in float32, 11.09 in float16).
+
+  Args:
+    x: input array.
+
+  Returns:
+    An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> print(jaxact.exponential(jnp.array([-1.0, 0.0, 1.0])))
+    [0.3679 1.     2.7183]
+
+  .. note:: Unbounded: used as an output activation (a rate, a scale), rarely in hidden
+    layers.
+
+  See also:
+    :func:`elu`, :func:`softplus`.
+  """
+  return _exponential(x)

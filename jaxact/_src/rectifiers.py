@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxact._src import core, errors
+from jaxact._src import errors
+from jaxact._src.define import define
 
 
 def _relu_forward(x):
@@ -20,30 +21,82 @@ def _relu_derivative(x, y):
   return jnp.where(y > 0, 1.0, 0.0)
 
 
-_relu = core.elementwise("relu", _relu_forward, _relu_derivative, slope_from_output=True)
+_relu = define(_relu_forward, _relu_derivative, name="relu", slope_from_output=True)
 
 
-def relu(x: ArrayLike) -> jax.Array:
+def _general_relu_forward(x, negative_slope, max_value, threshold):
+  # NaN fails x > threshold and stays NaN in the product.
+  return jnp.where(x > threshold, jnp.minimum(x, max_value), negative_slope * (x - threshold))
+
+
+def _general_relu_derivative(x, y, negative_slope, max_value, threshold):
+  above = x > threshold
+  # At x = max_value the slope is 0, as relu6'(6); an infinite cap (None) caps nothing.
+  capped = above & (x >= max_value) & jnp.isfinite(max_value)
+  d_x = jnp.where(above, jnp.where(capped, 0.0, 1.0), negative_slope)
+  d_slope = jnp.where(above, 0.0, x - threshold)
+  d_max = jnp.where(capped, 1.0, 0.0)
+  d_threshold = jnp.where(above, 0.0, -negative_slope)
+  return d_x, d_slope, d_max, d_threshold
+
+
+_general_relu = define(
+    _general_relu_forward, _general_relu_derivative, name="relu",
+    checks={"negative_slope": "finite", "threshold": "finite",
+            "max_value": ("be a number (or None for no cap)", lambda v: ~np.isnan(v))})
+
+
+def _is_static(value, default) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool) and value == default
+
+
+def relu(x: ArrayLike, negative_slope: ArrayLike = 0.0, max_value: ArrayLike | None = None,
+         threshold: ArrayLike = 0.0) -> jax.Array:
   r"""Rectified linear unit activation.
 
   .. math::
     \mathrm{relu}(x) = \max(x, 0)
 
-  Derivative: 1 for :math:`x > 0`, else 0; it is computed from the output alone, so a
-  training step keeps only the output alive.
+  and, with Keras's three parameters (slope :math:`a`, cap :math:`m`, threshold
+  :math:`t`),
 
-  Kink: :math:`\mathrm{relu}'(0) = 0`, as in jax.nn and PyTorch.
+  .. math::
+    \mathrm{relu}(x; a, m, t) = \begin{cases} \min(x, m), & x > t \\
+      a\,(x - t), & x \le t \end{cases}
+
+  Derivative: 1 for :math:`x > 0`, else 0; with the defaults it is computed from the
+  output alone, so a training step keeps only the output alive. With parameters: 1 for
+  :math:`t < x < m`, 0 for :math:`x \ge m`, :math:`a` for :math:`x \le t`; the
+  parameters' partials are :math:`\min(x - t, 0)`, :math:`[x \ge m]` and
+  :math:`-a\,[x \le t]`.
+
+  Kink: :math:`\mathrm{relu}'(0) = 0`, as in jax.nn and PyTorch; with parameters
+  :math:`\mathrm{relu}'(t) = a` (the side below, as :func:`leaky_relu`) and
+  :math:`\mathrm{relu}'(m) = 0` (as :func:`relu6`). For :math:`t \ne 0` the value jumps
+  at :math:`t`, from 0 to :math:`t`, as in Keras.
 
   Args:
     x: input array.
+    negative_slope: the slope :math:`a` below the threshold, as Keras's; a scalar or an
+      array broadcasting against ``x``; differentiable. Default 0.
+    max_value: the cap :math:`m`, or None for none (Keras's ``max_value``);
+      differentiable.
+    threshold: the threshold :math:`t`; differentiable. Default 0.
 
   Returns:
     An array of the same shape and dtype as ``x`` (integers promote to float).
+
+  Raises:
+    ValueError: if a concrete ``negative_slope`` or ``threshold`` is not finite, or
+      ``max_value`` is NaN.
 
   Example:
     >>> import jax.numpy as jnp, jaxact
     >>> jaxact.relu(jnp.array([-2.0, 0.0, 3.0]))
     Array([0., 0., 3.], dtype=float32)
+    >>> x = jnp.array([-10.0, -5.0, 0.0, 5.0, 10.0])
+    >>> print(jaxact.relu(x, negative_slope=0.5, max_value=5.0, threshold=5.0))
+    [-7.5 -5.  -2.5  0.   5. ]
 
   References:
     Nair & Hinton, *Rectified Linear Units Improve Restricted Boltzmann Machines*,
@@ -55,7 +108,10 @@ def relu(x: ArrayLike) -> jax.Array:
   See also:
     :func:`leaky_relu`, :func:`prelu`.
   """
-  return _relu(x)
+  if (_is_static(negative_slope, 0) and max_value is None and _is_static(threshold, 0)):
+    return _relu(x)  # the plain form, whose rule reads the output alone
+  cap = np.inf if max_value is None else max_value
+  return _general_relu(x, negative_slope, cap, threshold)
 
 
 def _leaky_forward(x, slope):
@@ -74,19 +130,25 @@ def _leaky_derivative_nonnegative(x, y, slope):
   return jnp.where(positive, 1.0, slope), jnp.where(positive, 0.0, x)
 
 
-_leaky_relu = core.elementwise("leaky_relu", _leaky_forward, _leaky_derivative,
-                               ("negative_slope",))
-_leaky_relu_nonnegative = core.elementwise("leaky_relu", _leaky_forward,
-                                           _leaky_derivative_nonnegative,
-                                           ("negative_slope",), slope_from_output=True)
+def _leaky_pairs(name: str):
+  """``name``'s two leaky pairs: for any slope, and for a slope known to be >= 0, whose
+  rule needs only the output."""
+  return (define(_leaky_forward, _leaky_derivative, name=name, params=("negative_slope",)),
+          define(_leaky_forward, _leaky_derivative_nonnegative, name=name,
+                 params=("negative_slope",), slope_from_output=True))
 
 
-def _leaky_pair(slope):
+_LEAKY = {name: _leaky_pairs(name) for name in ("leaky_relu", "prelu", "rrelu")}
+_leaky_relu = _LEAKY["leaky_relu"][0]
+
+
+def _leaky_pair(slope, name: str = "leaky_relu"):
   """The pair whose rule needs only the output when the slope is known and >= 0."""
   known = errors.concrete(slope)
+  any_slope, nonnegative = _LEAKY[name]
   if known is not None and known.dtype.kind in "fiub" and bool(np.all(known >= 0)):
-    return _leaky_relu_nonnegative
-  return _leaky_relu
+    return nonnegative
+  return any_slope
 
 
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> jax.Array:
@@ -188,7 +250,7 @@ def prelu(x: ArrayLike, negative_slope: ArrayLike, axis: int = -1) -> jax.Array:
     slope = jnp.reshape(slope, broadcast)
   elif ndim == 1:
     slope = jnp.reshape(slope, ())
-  return _leaky_pair(slope)(x, slope, name="prelu")
+  return _leaky_pair(slope, "prelu")(x, slope)
 
 
 def _rrelu_mean_forward(x, lower, upper):
@@ -200,8 +262,8 @@ def _rrelu_mean_derivative(x, y, lower, upper):
   return d_x, 0.5 * d_slope, 0.5 * d_slope
 
 
-_rrelu_mean = core.elementwise("rrelu", _rrelu_mean_forward, _rrelu_mean_derivative,
-                               ("lower", "upper"))
+_rrelu_mean = define(_rrelu_mean_forward, _rrelu_mean_derivative, name="rrelu",
+                     params=("lower", "upper"))
 
 
 def rrelu(x: ArrayLike, key: ArrayLike | None = None, lower: ArrayLike = 1.0 / 8,
@@ -265,7 +327,7 @@ def rrelu(x: ArrayLike, key: ArrayLike | None = None, lower: ArrayLike = 1.0 / 8
   if key is None:
     return _rrelu_mean(x, lower, upper)
   slope = jax.random.uniform(key, np.shape(x), jnp.float32, lower, upper)
-  return _leaky_relu(x, slope, name="rrelu")
+  return _LEAKY["rrelu"][0](x, slope)
 
 
 def _relu6_forward(x):
@@ -278,7 +340,7 @@ def _relu6_derivative(x, y):
   return jnp.where((y > 0) & (y < 6), 1.0, 0.0)
 
 
-_relu6 = core.elementwise("relu6", _relu6_forward, _relu6_derivative, slope_from_output=True)
+_relu6 = define(_relu6_forward, _relu6_derivative, name="relu6", slope_from_output=True)
 
 
 def relu6(x: ArrayLike) -> jax.Array:
@@ -322,8 +384,8 @@ def _hard_tanh_derivative(x, y):
   return jnp.where(jnp.abs(y) < 1, 1.0, 0.0)
 
 
-_hard_tanh = core.elementwise("hard_tanh", _hard_tanh_forward, _hard_tanh_derivative,
-                              slope_from_output=True)
+_hard_tanh = define(_hard_tanh_forward, _hard_tanh_derivative, name="hard_tanh",
+                    slope_from_output=True)
 
 
 def hard_tanh(x: ArrayLike) -> jax.Array:
@@ -371,8 +433,8 @@ def _threshold_derivative(x, y, threshold, value):
   return d_x, jnp.zeros_like(d_x), 1.0 - d_x
 
 
-_threshold = core.elementwise("threshold", _threshold_forward, _threshold_derivative,
-                              ("threshold", "value"))
+_threshold = define(_threshold_forward, _threshold_derivative, name="threshold",
+                    params=("threshold", "value"))
 
 
 def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> jax.Array:
@@ -428,8 +490,7 @@ def _squared_relu_derivative(x, y):
   return 2 * _positive_part(x)
 
 
-_squared_relu = core.elementwise("squared_relu", _squared_relu_forward,
-                                 _squared_relu_derivative)
+_squared_relu = define(_squared_relu_forward, _squared_relu_derivative, name="squared_relu")
 
 
 def squared_relu(x: ArrayLike) -> jax.Array:
@@ -478,8 +539,8 @@ def _star_relu_derivative(x, y, scale, bias):
   return d_x, r * r, jnp.ones_like(y)
 
 
-_star_relu = core.elementwise("star_relu", _star_relu_forward, _star_relu_derivative,
-                              ("scale", "bias"))
+_star_relu = define(_star_relu_forward, _star_relu_derivative, name="star_relu",
+                    params=("scale", "bias"))
 
 
 def star_relu(x: ArrayLike, scale: ArrayLike = 0.8944, bias: ArrayLike = -0.4472) -> jax.Array:
@@ -532,8 +593,7 @@ def _identity_derivative(x, y):
   return jnp.ones_like(y)
 
 
-_identity = core.elementwise("identity", _identity_forward, _identity_derivative,
-                             slope_from_output=True)
+_identity = define(_identity_forward, _identity_derivative, name="identity", slope_from_output=True)
 
 
 def identity(x: ArrayLike) -> jax.Array:
