@@ -219,3 +219,38 @@ def test_dtype_policy(fn):
   naive = {"relu6": jax.nn.relu6, "hard_tanh": jax.nn.hard_tanh,
            "identity": jax.nn.identity}[fn.__name__]
   assert not np.isnan(grad(naive)(jnp.array([np.nan], jnp.float32))[0])
+
+
+# ----------------------------------------------------------------------------- relu, Keras's parameters
+
+
+@pytest.mark.parametrize("params,want,slopes", [
+    # Keras's documented cases on x = [-10, -5, 0, 5, 10], and each parameter alone.
+    ({}, [0, 0, 0, 5, 10], [0, 0, 0, 1, 1]),
+    ({"negative_slope": 0.5}, [-5, -2.5, 0, 5, 10], [0.5, 0.5, 0.5, 1, 1]),
+    ({"max_value": 5.0}, [0, 0, 0, 5, 5], [0, 0, 0, 0, 0]),
+    ({"threshold": 5.0}, [0, 0, 0, 0, 10], [0, 0, 0, 0, 1]),
+    ({"threshold": 5.0, "max_value": 5.0}, [0, 0, 0, 0, 5], [0, 0, 0, 0, 0]),
+    ({"negative_slope": 0.5, "max_value": 5.0, "threshold": 5.0},
+     [-7.5, -5, -2.5, 0, 5], [0.5, 0.5, 0.5, 0.5, 0]),
+], ids=["plain", "slope", "cap", "threshold", "threshold+cap", "all"])
+def test_relu_takes_keras_parameters(params, want, slopes):
+  x = jnp.array([-10.0, -5.0, 0.0, 5.0, 10.0])
+  np.testing.assert_array_equal(jaxact.relu(x, **params), np.array(want, np.float32))
+  np.testing.assert_array_equal(grad(lambda v: jaxact.relu(v, **params))(x),
+                                np.array(slopes, np.float32))
+  np.testing.assert_array_equal(jaxact.get("relu", **params)(x), jaxact.relu(x, **params))
+
+
+def test_relu_parameters_are_differentiable_and_checked():
+  x = jnp.array([-2.0, 0.5, 3.0, 9.0])
+  def total(a, m, t):
+    return jnp.sum(jaxact.relu(x, a, m, t))
+  d_a, d_m, d_t = jax.grad(total, argnums=(0, 1, 2))(0.1, 6.0, 1.0)
+  assert (d_a, d_m, d_t) == (np.float32(-3.5), np.float32(1.0), -2 * np.float32(0.1))
+  # an infinite x with no cap: slope 1, not the cap's 0
+  assert float(jax.grad(lambda v: jaxact.relu(v, 0.1))(jnp.inf)) == 1.0
+  with pytest.raises(ValueError, match=r"^jaxact\.relu: threshold must be finite; got inf"):
+    jaxact.relu(x, threshold=np.inf)
+  with pytest.raises(ValueError, match=r"^jaxact\.relu: max_value must be a number"):
+    jaxact.relu(x, max_value=np.nan)
