@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests import accuracy
+from jaxact._src.testing import accuracy
 
 DTYPES = accuracy.SWEPT_DTYPES
 F32 = accuracy.FLOAT32

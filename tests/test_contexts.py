@@ -32,7 +32,8 @@ import pytest
 
 import jaxact
 from jaxact._src import core
-from tests import accuracy, contexts, reference
+from jaxact._src.testing import accuracy, contexts
+from jaxact.testing import references as reference
 from tests.cases import ELEMENTWISE
 
 ROWS = {case.id: case for case in ELEMENTWISE}

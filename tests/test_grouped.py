@@ -13,8 +13,8 @@ import pytest
 from jax.test_util import check_grads
 
 import jaxact
-from tests import accuracy
-from tests import reference as R
+from jaxact._src.testing import accuracy
+from jaxact.testing import references as R
 from tests.cases import GATED_PAIRS, ids
 from tests.helpers import each_dtype, raw_ulps
 

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tests import reference as R
+from jaxact.testing import references as R
 from tests.cases import ELEMENTWISE
 
 # The high-precision spot checks need mpmath (in the test extra); a machine without it
