@@ -129,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
   parser.add_argument("--quick", action="store_true",
                       help="every 37th input of each sweep, contexts in float32 only")
   parser.add_argument("--no-contexts", action="store_true", help="skip the compile contexts")
+  parser.add_argument("--no-transforms", action="store_true", help="skip the transforms")
   parser.add_argument("--no-progress", action="store_true", help="no progress bar")
   output = parser.add_mutually_exclusive_group()
   output.add_argument("--json", action="store_true", help="the full report as JSON")
@@ -151,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
   kinks = tuple(float(k) for k in args.kinks.split(",") if k.strip())
   report = testing.check(fn, ref, kinks=kinks, name=name, dtypes=args.dtypes.split(","),
-                         contexts=not args.no_contexts, quick=args.quick,
+                         contexts=not args.no_contexts, transforms=not args.no_transforms,
+                         quick=args.quick,
                          progress=not args.no_progress)
   if args.json:
     print(report.to_json(indent=2))

@@ -59,21 +59,28 @@ def resolve(reference: Reference | Float64Fn, derivative: Float64Fn | None = Non
   if kinks:
     reference = dataclasses.replace(reference, kinks=tuple(float(k) for k in kinks))
   if reference.derivative is None:
-    reference = dataclasses.replace(reference, derivative=ridders(reference.value),
+    reference = dataclasses.replace(reference, derivative=ridders(reference.value,
+                                                                  reference.kinks),
                                     derivative_source=RIDDERS)
   return reference
 
 
-def ridders(fn: Float64Fn, tableau: int = 12, shrink: float = 1.4) -> Float64Fn:
-  """``fn'`` by Ridders' method: central differences at steps 0.1 max(|x|, 1) / 1.4^k,
-  extrapolated to step 0 (Richardson), keeping the estimate with the smallest error
-  estimate. About 1e-12 relative where ``fn`` is smooth on the scale of the step; not at
-  a kink or a jump (declare kinks), nor where ``fn`` oscillates faster than 1e-2 |x|."""
+def ridders(fn: Float64Fn, kinks: tuple[float, ...] = (), tableau: int = 12,
+            shrink: float = 1.4) -> Float64Fn:
+  """``fn'`` by Ridders' method: central differences at steps 2^-7 max(|x|, 1) / 1.4^k
+  (at most half the distance to the nearest kink), extrapolated to step 0 (Richardson),
+  keeping the estimate with the smallest error estimate. About 1e-12 relative where
+  ``fn`` is smooth on the scale of the step and its float64 values resolve the change
+  over a step. Not at a kink (it is left out), nor where ``fn`` oscillates faster than
+  1e-2 |x|, nor where ``fn`` is a constant plus a part too small for float64 to carry
+  (elu at x < -20 is -1 + e^x): give the derivative, or an mpmath formula, there."""
 
   def derivative(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, np.float64)
     with np.errstate(all="ignore"):
-      h = 0.1 * np.maximum(np.abs(x), 1.0)
+      h = 2.0**-7 * np.maximum(np.abs(x), 1.0)
+      for k in kinks:
+        h = np.minimum(h, 0.5 * np.abs(x - k))
       columns = [(fn(x + h) - fn(x - h)) / (2 * h)]
       best, error = columns[0], np.full(x.shape, np.inf)
       done = np.zeros(x.shape, bool)
@@ -101,8 +108,9 @@ def from_mpmath(formula: Callable[[Any], Any], derivative: Callable[[Any], Any] 
   """A :class:`Reference` from an mpmath formula, evaluated point by point with ``dps``
   decimal digits and rounded once to float64; its derivative ``derivative`` (an mpmath
   formula too) or, where not given, ``mpmath.diff(formula, x)`` at the same precision.
-  At +-inf the formula is evaluated at +-2^1100 (past float64's range: a result that
-  grows with x rounds to +-inf, one that decays rounds to 0). Needs mpmath (the
+  At +-inf the formula is evaluated at mpmath's +-inf: write it so that it gives the
+  limit there (``x * ncdf(x)`` is ``-inf * 0``, NaN, at -inf; ``mpmath.diff`` has no
+  value at infinity, so a derived derivative's limits are not checked). Needs mpmath (the
   ``testing`` extra); about 10-100 us a point, so a full check takes a few minutes."""
   import mpmath
 
@@ -115,7 +123,7 @@ def from_mpmath(formula: Callable[[Any], Any], derivative: Callable[[Any], Any] 
       if v in cache:
         return cache[v]
       with mpmath.workdps(dps):
-        t = mpmath.ldexp(1, 1100) * (1 if v > 0 else -1) if math.isinf(v) else mpmath.mpf(v)
+        t = mpmath.mpf(v)  # +-inf is mpmath's +-inf
         try:
           r = f(t)
           out = float(r) if mpmath.im(r) == 0 else math.nan

@@ -157,6 +157,10 @@ class Report:
     """(failing cells, cells)."""
     return len(self.failures), len(self.cells)
 
+  def __repr__(self) -> str:
+    failing, total = self.counts()
+    return f"<Report {self.name}: {failing} of {total} cells fail>"
+
   def __str__(self) -> str:
     header = ["dtype", "quantity", "max ULP", "bound", "non-finite", "worst x", ""]
     rows = self.summary_rows()
