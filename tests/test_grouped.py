@@ -1,6 +1,6 @@
 """The hazards of the functions along an axis (glu family, softmax, log_softmax,
 sparsemax): each test shows the naive formula failing where jaxact is right against
-tests/reference.py."""
+jaxact.testing.references."""
 
 from __future__ import annotations
 

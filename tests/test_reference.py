@@ -1,4 +1,4 @@
-"""Spot checks of tests/reference.py against mpmath at 50 significant digits.
+"""Spot checks of jaxact.testing.references against mpmath at 50 significant digits.
 
 Every elementwise reference is compared, value and derivative, with an independent mpmath
 implementation on a deterministic grid (log-spaced magnitudes 1e-30..1e30 of both signs,

@@ -5,6 +5,7 @@ command line. (That it passes on the whole zoo is test_numerics' and test_contex
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -126,21 +127,22 @@ def test_zoo_names_resolve():
 
 
 def _audit(*args):
-  return subprocess.run([sys.executable, "-m", "jaxact.audit", *args, "--quick",
-                         "--no-progress"], capture_output=True, text=True, timeout=300,
-                        env={**__import__("os").environ, "JAX_PLATFORMS": "cpu"})
+  flags = ["--quick", "--no-progress", "--no-contexts", "--no-transforms"]
+  return subprocess.run([sys.executable, "-m", "jaxact.audit", *args, *flags],
+                        capture_output=True, text=True, timeout=300,
+                        env={**os.environ, "JAX_PLATFORMS": "cpu"})
 
 
 def test_command_line_finds_jax_nn_failures_and_passes_jaxact():
-  done = _audit("jax.nn.gelu", "--json", "--dtypes", "float32", "--no-contexts", "--no-transforms")
+  done = _audit("jax.nn.gelu", "--json", "--dtypes", "float32")
   assert done.returncode == 1, done.stderr[-2000:]
   report = json.loads(done.stdout)
   assert report["summary"]["float32/derivative"]["non_finite"] > 0
-  done = _audit("jaxact.gelu", "--markdown", "--dtypes", "float32", "--no-contexts", "--no-transforms")
+  done = _audit("jaxact.gelu", "--markdown", "--dtypes", "float32")
   assert done.returncode == 0, done.stdout + done.stderr[-2000:]
   assert "| float32 | value |" in done.stdout
   done = _audit("tests.test_testing:square", "--reference", "tests.test_testing:square_ref",
-                "--dtypes", "float16", "--no-contexts", "--no-transforms")
+                "--dtypes", "float16")
   assert done.returncode == 0 and "finite differences" in done.stdout, done.stdout + done.stderr
 
 

@@ -143,8 +143,9 @@ def check(fn: Callable[[jax.Array], jax.Array], reference: Reference | Float64Fn
 
 def check_contexts(fns: dict[str, Callable[[jax.Array], jax.Array]],
                    references: dict[str, Reference | Float64Fn], dtype: Any = "float32", *,
-                   programs: Sequence[Any] | None = None, policy: Callable[[Any], Any] | None
-                   = None) -> dict[str, Report]:
+                   programs: Sequence[Any] | None = None,
+                   policy: Callable[[Any], Any] | None = None,
+                   points: Any = None) -> dict[str, Report]:
   """The compile contexts of :func:`check` for many functions at once.
 
   Every function is compiled into one program per context (one compile each, not one
@@ -156,11 +157,13 @@ def check_contexts(fns: dict[str, Callable[[jax.Array], jax.Array]],
     dtype: the input dtype.
     programs: the context programs (default: all this installation can run).
     policy: ``program -> context manager`` each program is compiled under.
+    points: the inputs (default: :func:`hazard_points` of ``dtype`` and the kinks).
 
   Returns:
     ``{key: Report}``, one context cell per (context, value or derivative).
   """
-  return _checker.check_contexts(fns, references, dtype, programs=programs, policy=policy)
+  return _checker.check_contexts(fns, references, dtype, programs=programs, policy=policy,
+                                 points=points)
 
 
 def assert_exact(report_or_fn: Report | Callable[[jax.Array], jax.Array],

@@ -205,15 +205,17 @@ def _kink_cells(quantity, got, want, x, dtype, ref: Reference) -> list[Cell]:
 
 
 def context_cells(fns: Mapping[str, Callable], refs: Mapping[str, Reference], dtype,
-                  programs_: Iterable, policy: Callable[[object], contextlib.AbstractContextManager]
-                  | None = None, bar: progress.Bar | None = None) -> dict[str, list[Cell]]:
+                  programs_: Iterable,
+                  policy: Callable[[object], contextlib.AbstractContextManager] | None = None,
+                  bar: progress.Bar | None = None,
+                  points: np.ndarray | None = None) -> dict[str, list[Cell]]:
   """Every function of ``fns`` compiled together in each program (one compile a program),
   at the hazard points of ``dtype`` (with every function's kinks), audited against the
   vector call and the reference: ``{key: cells}``. ``policy(program)`` is a context
   manager each program runs in (the suite pins jaxact's residual policy so)."""
   dtype = _dtype(dtype)
   kinks = tuple(sorted({k for r in refs.values() for k in r.kinks}))
-  x = contexts.hazard_points(dtype, kinks)
+  x = contexts.hazard_points(dtype, kinks) if points is None else points
   rows = {key: _row(key, refs[key], fns[key]) for key in fns}
   out: dict[str, list[Cell]] = {key: [] for key in fns}
   with _x64(dtype):
@@ -381,13 +383,14 @@ def _progress_bar(steps: int, name: str, enabled: bool) -> progress.Bar:
 
 def check_contexts(fns: Mapping[str, Callable], references: Mapping[str, Reference | Float64Fn],
                    dtype="float32", *, programs: Iterable | None = None,
-                   policy: Callable[[object], contextlib.AbstractContextManager] | None = None
-                   ) -> dict[str, Report]:
+                   policy: Callable[[object], contextlib.AbstractContextManager] | None = None,
+                   points: np.ndarray | None = None) -> dict[str, Report]:
   """The compile contexts alone for many functions at once (one compile a context for all
   of them): ``{key: Report}``; see :mod:`jaxact.testing`."""
   start = time.perf_counter()
   refs = {key: resolve(references[key]) for key in fns}
-  found = context_cells(fns, refs, dtype, programs or programs_available(), policy)
+  found = context_cells(fns, refs, dtype, programs or programs_available(), policy,
+                        points=points)
   seconds = time.perf_counter() - start
   return {key: Report(key, cells, refs[key].name, refs[key].derivative_source,
                       seconds=seconds) for key, cells in found.items()}
