@@ -1,4 +1,5 @@
-"""The context audit in full, for the numerics page (tests/contexts.py):
+"""The context audit in full, for the numerics page (the public checker's contexts,
+``jaxact.testing.check_contexts``):
 
 * every elementwise row of the test table (every parameter set, not only each function's
   first row as in the suite), in every compile context, at the hazard points, in
@@ -36,16 +37,17 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from benchmarks.common import provenance, write_table  # noqa: E402
+from jaxact import testing  # noqa: E402
 from jaxact._src import core  # noqa: E402
-from tests import accuracy, contexts  # noqa: E402
+from jaxact._src.testing import accuracy, contexts  # noqa: E402
 from tests.cases import ELEMENTWISE  # noqa: E402
 
 
 def sweep_inputs(dtype, kinks) -> np.ndarray:
   if dtype in accuracy.HALF_DTYPES:
-    x = accuracy.every_finite(dtype)
+    x = testing.every_finite(dtype)
   else:  # log-spaced magnitudes 1e-38..3e38 and a dense [-20, 20]: 80,000 float32 values
-    x = accuracy.float32_sweep(kinks, n_log=20000, n_dense=40001)
+    x = testing.float32_sweep(kinks, n_log=20000, n_dense=40001)
   specials = np.array([np.inf, -np.inf, np.nan]).astype(dtype)
   return np.concatenate([x, specials])
 
@@ -70,13 +72,14 @@ def main(argv=None) -> int:
   heavy = (contexts.layouts, contexts.checkpointed, contexts.flax_remat, contexts.transforms)
   for dtype in accuracy.SWEPT_DTYPES if args.only != "sweep" else ():
     start = time.perf_counter()
-    x = contexts.hazard_points(dtype, kinks)
-    failures, cells = [], 0
-    for program in (contexts.jit_0d, contexts.fused) if args.quick else contexts.PROGRAMS:
-      with core.pinned_policy("cpu") if program in heavy else contextlib.nullcontext():
-        found, n = contexts.audit_program(program, by_key, dtype, x)
-      failures += found
-      cells += n
+    x = testing.hazard_points(dtype, kinks)
+    programs = (contexts.jit_0d, contexts.fused) if args.quick else contexts.PROGRAMS
+    reports = testing.check_contexts(
+        fns, {key: case.reference for key, case in by_key.items()}, dtype, programs=programs,
+        points=x, policy=lambda p: (core.pinned_policy("cpu") if p in heavy
+                                    else contextlib.nullcontext()))
+    failures = [f"{key}: {c}" for key, r in reports.items() for c in r.failures]
+    cells = sum(len(r.cells) for r in reports.values())
     table.append([dtype.name, "every context, at the hazard points", f"{x.size:,}",
                   str(cells), "—", "—", str(len(failures))])
     all_failures += failures
@@ -99,7 +102,7 @@ def main(argv=None) -> int:
       for (key, _), (y, dy) in results.items():
         vy, vdy = vector[(key, "vector")]
         for got, want in ((y, vy), (dy, vdy)):
-          apart = contexts.ulps_apart(got, want, dtype)
+          apart = testing.ulps_apart(got, want, dtype)
           worst = max(worst, float(np.max(apart, initial=0.0)))
           beyond += int(np.sum(apart > 4))
       context = sorted({c for _, c in results})[0]

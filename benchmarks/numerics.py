@@ -3,9 +3,10 @@ for jaxact beside jax.nn (and PyTorch, where installed), on the inputs the tests
 
 Every finite bfloat16 and float16 input, and the float32 sweep of the tests (log-spaced
 magnitudes 1e-38..3e38 of both signs, dense [-20, 20], kinks and neighbours), measured
-against the independent float64 references of ``tests/reference.py`` with the
-contract's allowances (see ``tests/accuracy.py``). "non-finite" counts inputs where the
-result is inf or NaN but the truth is finite.
+against the independent float64 references of ``jaxact.testing.references`` with the
+contract's allowances: jaxact and jax.nn through the public checker
+(``jaxact.testing.check``), PyTorch through its ULP measurement (``ulp_errors``).
+"non-finite" counts inputs where the result is inf or NaN but the truth is finite.
 
 At a kink the derivative is a convention, not a measurement: the error columns leave the
 kink inputs out, and a list under the table names each library's derivative there where
@@ -32,18 +33,18 @@ sys.path.insert(0, str(ROOT))
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tests import accuracy  # noqa: E402
+from jaxact import testing  # noqa: E402
+from jaxact._src.testing import accuracy  # noqa: E402
 from tests.cases import ELEMENTWISE  # noqa: E402
-from tests.evaluate import value_and_derivative  # noqa: E402
 
 DTYPES = [accuracy.BFLOAT16, accuracy.FLOAT16, accuracy.FLOAT32]
 
 
 def inputs(case, dtype, quick: bool) -> np.ndarray:
   if dtype in accuracy.HALF_DTYPES:
-    x = accuracy.every_finite(dtype)
+    x = testing.every_finite(dtype)
   else:
-    x = accuracy.float32_sweep(case.kinks)
+    x = testing.float32_sweep(case.kinks)
   if not quick:
     return x
   kinks = np.array(case.kinks, np.float64).astype(x.dtype)  # kept, to show conventions
@@ -88,14 +89,36 @@ class Result:
   conventions: dict[float, float]
 
 
+def check(fn, case, dtype, quick: bool):
+  """A :class:`Result` from the public checker's sweep of a JAX function, or a string
+  if the library rejects the input."""
+  report = testing.check(fn, case.reference, dtypes=[dtype], quick=quick, contexts=False,
+                         transforms=False, residuals=False)
+  cells = {(c.check, c.quantity): c for c in report.cells}
+  if ("call", "value") in cells:
+    return f"error: {cells[('call', 'value')].detail.split(':')[0]}"
+  value, derivative = cells[("accuracy", "value")], cells[("accuracy", "derivative")]
+  conventions = {}
+  if case.kinks:
+    kinks = np.array(case.kinks, np.float64).astype(dtype)
+    _, dy = testing.value_and_derivative(fn, kinks)
+    want = case.ref_grad(kinks.astype(np.float64)).astype(dtype).astype(np.float64)
+    for k, got, ref in zip(kinks.astype(np.float64), dy.astype(np.float64), want, strict=True):
+      if got != ref:
+        conventions[float(k) + 0.0] = float(got)
+  return Result(value.max_ulp, derivative.max_ulp, value.non_finite + derivative.non_finite,
+                conventions)
+
+
 def measure(evaluate, case, x, dtype):
-  """A :class:`Result`, or a string if the library rejects the input."""
+  """A :class:`Result` for a non-JAX library (its ULP errors measured by the checker's
+  ``ulp_errors``), or a string if the library rejects the input."""
   try:
     y, dy = evaluate(x)
   except Exception as e:  # noqa: BLE001 - a library that rejects an input is a result too
     return f"error: {type(e).__name__}"
-  value = accuracy.measure(y, case.ref, x, dtype, case.kinks)
-  derivative = accuracy.measure(dy, case.ref_grad, x, dtype, case.kinks)
+  value = testing.ulp_errors(y, case.ref, x, dtype, case.kinks)
+  derivative = testing.ulp_errors(dy, case.ref_grad, x, dtype, case.kinks)
   # A kink, or a subnormal input that the backend reads as a kink at 0 (denormals are
   # zero in float32 and bfloat16: jax.nn's leaky_relu'(-1e-40) is its leaky_relu'(0) = 1).
   x64 = np.asarray(x).astype(np.float64)
@@ -164,15 +187,14 @@ def main() -> None:
     results = {"jaxact": [], "jax.nn": [], "PyTorch": []}
     for dtype in DTYPES:
       x = inputs(case, dtype, args.quick)
-      ours = measure(lambda x, f=case.fn: value_and_derivative(f, x), case, x, dtype)
+      ours = check(case.fn, case, dtype, args.quick)
       results["jaxact"].append(ours)
       if isinstance(ours, Result):
         v, d = worst_jaxact[dtype]
         worst_jaxact[dtype] = (max(v, ours.value / accuracy.BOUNDS[dtype][0]),
                                max(d, ours.derivative / accuracy.BOUNDS[dtype][1]))
       base = case.baseline
-      results["jax.nn"].append(None if base is None else measure(
-          lambda x, base=base: value_and_derivative(base, x), case, x, dtype))
+      results["jax.nn"].append(None if base is None else check(base, case, dtype, args.quick))
       if have_torch:
         fn = torch_function(case)
         results["PyTorch"].append(None if fn is None else measure(fn, case, x, dtype))

@@ -62,6 +62,19 @@ def write(folder: pathlib.Path) -> None:
       page += [f".. autoclass:: {name}", "   :members: __call__", "   :undoc-members:", ""]
     (folder / f"{module_name}.rst").write_text("\n".join(page))
 
+  testing = importlib.import_module("jaxact.testing")
+  title = "Checking an activation: ``jaxact.testing``"
+  page = [title, "=" * len(title), "", ".. automodule:: jaxact.testing", "   :no-members:", "",
+          ".. currentmodule:: jaxact.testing", ""]
+  for name in testing.__all__:
+    kind = "autoclass" if isinstance(getattr(testing, name), type) else (
+        "autodata" if name in ("BOUNDS", "references") else "autofunction")
+    if name == "references":
+      continue
+    page += [f".. {kind}:: {name}"] + (["   :members:"] if kind == "autoclass" else []) + [""]
+  (folder / "testing.rst").write_text("\n".join(page))
+  modules.append("testing")
+
   index = ["API reference", "=============", "", ".. toctree::", "   :maxdepth: 2", "",
            "   functions"] + [f"   {m}" for m in modules]
   (folder / "index.rst").write_text("\n".join(index) + "\n")

@@ -1,7 +1,7 @@
 """THE table: one row per (activation, parameters), run through every shared check.
 
 A row names a public jaxact function and its parameters; the checks find its float64
-reference in ``tests/reference.py`` by name (``NAME``, ``NAME_grad``,
+reference in ``jaxact.testing.references`` by name (``NAME``, ``NAME_grad``,
 ``NAME_param_grads`` for elementwise functions; ``NAME`` and ``NAME_vjp`` for
 functions along an axis). Adding an activation means adding a row here: every check
 in ``test_numerics.py``, ``test_transforms.py`` and ``test_errors.py`` then runs on it,
@@ -20,13 +20,14 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxact
-from tests import reference
+from jaxact import testing
+from jaxact.testing import references as reference
 
 
 @dataclasses.dataclass(frozen=True)
 class Row:
   """A public function ``jaxact.<name>`` called with fixed keyword ``params``, and its
-  float64 reference ``tests.reference.<name>``.
+  float64 reference ``jaxact.testing.references.<name>``.
 
   Attributes:
     name: the public function ``jaxact.<name>``.
@@ -81,6 +82,11 @@ class Case(Row):
 
   def ref_grad(self, x: np.ndarray) -> np.ndarray:
     return getattr(reference, self.name + "_grad")(np.asarray(x, np.float64), **self.params)
+
+  @property
+  def reference(self) -> testing.Reference:
+    """The row's reference, value, derivative and kinks, as the checker takes it."""
+    return testing.Reference(self.ref, self.ref_grad, self.kinks, name=f"references.{self.id}")
 
   def ref_param_grad(self, x: np.ndarray, param: str) -> np.ndarray:
     grads = getattr(reference, self.name + "_param_grads")(np.asarray(x, np.float64),
@@ -232,7 +238,7 @@ VECTOR: list[VectorCase] = [
 class GatedCase:
   """A gated unit from two projections, ``act(gate) * up``: ``jaxact.<name>(gate,
   up=up, **params)`` for a GLU variant, ``jaxact.gated(activation, gate, up, **params)``
-  when ``name`` is ``"gated"``. The reference is ``tests.reference.gated`` with the
+  when ``name`` is ``"gated"``. The reference is ``jaxact.testing.references.gated`` with the
   elementwise reference of ``activation`` and ``act_params``.
 
   Attributes:

@@ -1,5 +1,6 @@
 """What the family tests share: the dtypes swept, ULP errors, the contract's assertion and
-an elementwise derivative. The measuring itself is in ``tests/accuracy.py``."""
+an elementwise derivative. The measuring itself is the public checker's
+(``jaxact._src.testing.accuracy``, behind ``jaxact.testing``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests import accuracy
+from jaxact._src.testing import accuracy
 
 DTYPES = accuracy.SWEPT_DTYPES
 F32 = accuracy.FLOAT32

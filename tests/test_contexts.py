@@ -1,13 +1,13 @@
-"""The contract in every compile context (tests/contexts.py): every elementwise function
-of the table (its first row: its default parameters), value and derivative, at the
-hazard points (0, every kink and its neighbours, each dtype's overflow and underflow
-thresholds, the largest finite values, +-inf, NaN), compiled on a 0-d array, in loop
-bodies, per example under vmap, fused with a matmul, under a constant scale, in other
-layouts, under checkpoint with every policy and flax's remat, under the other
-transforms, in a shard_map body and with a donated buffer: every context in float32,
-the 0-d, loop and fused ones in bfloat16 too, a 0-d loop body in float64, the
-accelerator's residual policy in loop bodies, and every learnable parameter's partial
-derivative in a 0-d loop body.
+"""The contract in every compile context (the public checker's,
+``jaxact.testing.check_contexts``): every elementwise function of the table (its first
+row: its default parameters), value and derivative, at the hazard points (0, every kink
+and its neighbours, each dtype's overflow and underflow thresholds, the largest finite
+values, +-inf, NaN), compiled on a 0-d array, in loop bodies, per example under vmap,
+fused with a matmul, under a constant scale, in other layouts, under checkpoint with
+every policy and flax's remat, under the other transforms, in a shard_map body and with
+a donated buffer: every context in float32, the 0-d, loop and fused ones in bfloat16
+too, a 0-d loop body in float64, the accelerator's residual policy in loop bodies, and
+every learnable parameter's partial derivative in a 0-d loop body.
 
 In each, the result meets the accuracy contract against the float64 reference, and it is
 within 4 ULP of the plain jitted vector call (subnormal flush-to-zero aside): the same
@@ -31,15 +31,17 @@ import numpy as np
 import pytest
 
 import jaxact
+from jaxact import testing
 from jaxact._src import core
-from tests import accuracy, contexts, reference
+from jaxact._src.testing import accuracy, contexts
+from jaxact.testing import references as reference
 from tests.cases import ELEMENTWISE
 
 ROWS = {case.id: case for case in ELEMENTWISE}
 KINKS = tuple(sorted({k for case in ELEMENTWISE for k in case.kinks}))
 # The suite audits the first row of each function (its default parameters) in every
 # context; benchmarks/contexts.py, a script (not run by CI), audits every
-# row the same way (tests/contexts.py's audit, the same programs). The programs that
+# row the same way (the checker's context audit, the same programs). The programs that
 # trace a function many times (once per layout, policy or transform) trace with the
 # CPU's residual policy pinned (core.pinned_policy), which is what XLA keeps of the
 # per-backend choice on this machine anyway, without tracing the accelerator branch it
@@ -75,13 +77,19 @@ CELLS = ([(program, accuracy.FLOAT32) for program in contexts.PROGRAMS]
             for program in (contexts.jit_0d, contexts.loops, contexts.fused)])
 
 
+def pinned(program):
+  return core.pinned_policy("cpu") if program in HEAVY else contextlib.nullcontext()
+
+
 @pytest.mark.parametrize(("program", "dtype"), CELLS,
                          ids=[f"{p.__name__}-{d.name}" for p, d in CELLS])
 def test_contract_holds_in_every_context(program, dtype):
-  vector = vector_results(dtype) if program is not contexts.scaled else None
-  with core.pinned_policy("cpu") if program in HEAVY else contextlib.nullcontext():
-    failures, cells = contexts.audit_program(program, FIRST_ROWS, dtype, points(dtype),
-                                             vector)
+  """The public checker's context audit, every function compiled into one program."""
+  reports = testing.check_contexts(fns(), {key: case.reference for key, case in
+                                           FIRST_ROWS.items()}, dtype, programs=[program],
+                                   policy=pinned, points=points(dtype))
+  cells = sum(len(r.cells) for r in reports.values())
+  failures = [f"{key}: {c}" for key, r in reports.items() for c in r.failures]
   assert cells >= 2 * len(FIRST_ROWS)
   assert not failures, f"{len(failures)} of {cells} cells fail:\n" + "\n".join(failures[:40])
 
@@ -125,7 +133,7 @@ class ParameterRow:
 def test_parameter_derivatives_in_a_0d_loop_body(dtype):
   """Every learnable parameter's partial derivative, the parameter a float32 scalar, in
   a lax.map body on 0-d entries, against the vector call (the parameter broadcast to x's
-  shape, as tests/evaluate.py has it) and the reference."""
+  shape, as the checker's evaluate.param_derivative has it) and the reference."""
   rows = {row.id: row for row in (ParameterRow(c, p) for c, p in LEARNABLE)}
   x = points(dtype)
 

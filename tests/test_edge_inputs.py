@@ -17,7 +17,8 @@ import pytest
 
 import jaxact
 from jaxact._src import parametric, selfgated
-from tests import accuracy, reference
+from jaxact._src.testing import accuracy
+from jaxact.testing import references as reference
 from tests.cases import ELEMENTWISE, VECTOR, ids
 
 # Small but normal in float32, so that CPU's flushing cannot hide it.

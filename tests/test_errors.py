@@ -109,11 +109,13 @@ def test_every_activation_has_a_row_in_the_table():
   assert not missing, f"activations without a row in tests/cases.py: {missing}"
 
 
-def test_import_jaxact_does_not_import_flax():
+def test_import_jaxact_does_not_import_flax_or_the_checker():
   import subprocess
   import sys
 
-  code = "import sys, jaxact; print(any(m == 'flax' or m.startswith('flax.') for m in sys.modules))"
+  code = ("import sys, jaxact; print(any(m == 'flax' or m.startswith('flax.') or "
+          "m.startswith('jaxact.testing') or m.startswith('jaxact._src.testing') "
+          "for m in sys.modules))")
   out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
   assert out.stdout.strip() == "False"
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import jaxact
-from tests import accuracy, reference
+from jaxact._src.testing import accuracy
+from jaxact.testing import references as reference
 from tests.helpers import F32, assert_exact, raw_ulps
 
 

@@ -1,6 +1,6 @@
 """The hazards of the functions along an axis (glu family, softmax, log_softmax,
 sparsemax): each test shows the naive formula failing where jaxact is right against
-tests/reference.py."""
+jaxact.testing.references."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from jax.test_util import check_grads
 
 import jaxact
-from tests import accuracy
-from tests import reference as R
+from jaxact._src.testing import accuracy
+from jaxact.testing import references as R
 from tests.cases import GATED_PAIRS, ids
 from tests.helpers import each_dtype, raw_ulps
 

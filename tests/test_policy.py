@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from jaxact._src import core
-from tests import accuracy
+from jaxact._src.testing import accuracy
+from jaxact._src.testing.evaluate import value_and_derivative
 from tests.cases import ELEMENTWISE, VECTOR, ids
-from tests.evaluate import value_and_derivative
 
 GATED = [c for c in VECTOR if c.name in ("glu", "reglu", "geglu", "swiglu")]
 SMOOTH = [c for c in ELEMENTWISE if c.smooth]

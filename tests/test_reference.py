@@ -1,4 +1,4 @@
-"""Spot checks of tests/reference.py against mpmath at 50 significant digits.
+"""Spot checks of jaxact.testing.references against mpmath at 50 significant digits.
 
 Every elementwise reference is compared, value and derivative, with an independent mpmath
 implementation on a deterministic grid (log-spaced magnitudes 1e-30..1e30 of both signs,
@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tests import reference as R
+from jaxact.testing import references as R
 from tests.cases import ELEMENTWISE
 
 # The high-precision spot checks need mpmath (in the test extra); a machine without it

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import jaxact
-from tests import accuracy, reference
-from tests.evaluate import value_and_derivative
+from jaxact._src.testing import accuracy
+from jaxact._src.testing.evaluate import value_and_derivative
+from jaxact.testing import references as reference
 from tests.helpers import F32, assert_exact, each_dtype, raw_ulps
 
 # ----------------------------------------------------------------------------- tanh_shrink

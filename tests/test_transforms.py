@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests import accuracy
+from jaxact._src.testing import accuracy
 from tests.cases import ELEMENTWISE, VECTOR, ids
 from tests.helpers import each_dtype, raw_ulps
 

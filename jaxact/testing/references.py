@@ -1,6 +1,7 @@
-"""Independent float64 references for every jaxact activation (the test oracle).
+"""Independent float64 references for every jaxact activation (the checker's oracle).
 
-Written from /work/shared/API.md alone, with NumPy and SciPy (no jax, nothing from jaxact).
+Written from the public contract alone, with NumPy and SciPy (no jax, nothing from the
+library): a reference that shared code with what it checks would share its mistakes.
 Every function takes array-likes, computes in float64 and returns float64 ndarrays.
 
 Conventions:
@@ -9,9 +10,9 @@ Conventions:
   for functions with continuous parameters, ``NAME_param_grads(x, **params)`` is a dict
   ``{param: df/dparam}`` (elementwise, the broadcast shape of x and the parameters).
 * Vector functions ``NAME(x, ...)`` and ``NAME_vjp(x, cotangent, ...)``.
-* Derivatives at kinks follow API.md "Conventions at kinks"; NaN in gives NaN out; at +-inf
-  the value and derivative are the true limits (NaN only where no limit exists: snake's
-  derivative at +-inf).
+* Derivatives at kinks follow the conventions of the docs' numerics page ("Conventions
+  at kinks"); NaN in gives NaN out; at +-inf the value and derivative are the true
+  limits (NaN only where no limit exists: snake's derivative at +-inf).
 * Accuracy target: ~1e-14 relative wherever the result is a normal float64, for every input
   in the float32 range.  Products that feed exponentials (beta * x, x / alpha, the tanh-GELU
   cubic, x^2 in the Gaussian, x - max in softmax) are carried as double-double (hi, lo)

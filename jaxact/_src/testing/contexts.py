@@ -11,7 +11,7 @@ Contexts are grouped into programs (one compile each): a group's contexts cannot
 code that would make them one context (loop bodies are computations of their own; the
 layouts have different shapes).
 
-Nothing here imports jaxact: ``fn`` is any elementwise callable.
+Nothing here imports the library: ``fn`` is any elementwise callable.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 from jax.ad_checkpoint import checkpoint_name
+
+from jaxact._src.testing import accuracy
 
 Fn = Callable[[jax.Array], jax.Array]
 Fns = dict[str, Fn]
@@ -342,8 +344,6 @@ def ulps_apart(a: np.ndarray, b: np.ndarray, dtype) -> np.ndarray:
   """How many ULPs of ``dtype`` (at ``b``) separate two results; 0 where both are
   subnormal or zero (flush-to-zero aside), and for identical non-finite values; inf where
   one is finite and the other not."""
-  from tests import accuracy
-
   dtype = np.dtype(dtype)
   a64, b64 = np.asarray(a).astype(np.float64), np.asarray(b).astype(np.float64)
   tiny = float(accuracy.finfo(dtype).smallest_normal)
@@ -366,24 +366,30 @@ def audit(rows, dtype, x: np.ndarray, results: Results, vector: Results,
   ``ref``, ``ref_grad``, ``kinks`` and ``id``): at most ``apart_bound`` ULPs from the
   vector call ``vector[(key, "vector")]`` at the same ``x``, and, wherever it differs
   from that call at all, the accuracy contract against the float64 reference (where it
-  does not, the vector call's own accuracy is test_numerics' to check). Returns the
+  does not, the vector call's own accuracy is the sweep's to check). Returns the
   failures, one line each, and the number of (row, context, value or derivative) cells
   checked.
 
   float64 has no ULP bound in the contract: there the reference check is 1e-12 relative
-  plus a backward-stable allowance, as the float64 test of the table has it. With
+  plus a backward-stable allowance, as the float64 sweep has it. With
   ``reference=False`` only the distance from the vector call is checked (the exhaustive
-  sweep: the vector call's own accuracy on those inputs is test_numerics')."""
-  from tests import accuracy
+  sweep: the vector call's own accuracy on those inputs is checked elsewhere)."""
+  found = audit_cells(rows, dtype, x, results, vector, apart_bound, reference)
+  return [line for cell in found for line in cell["failures"]], len(found)
 
+
+def audit_cells(rows, dtype, x: np.ndarray, results: Results, vector: Results,
+                apart_bound: float = 4.0, reference: bool = True) -> list[dict]:
+  """:func:`audit`, one record per (row, context, value or derivative): ``key``,
+  ``context``, ``quantity``, ``bad`` (failing inputs), ``worst`` (index of the first
+  failing input, or None), ``failures`` (one line per failed check)."""
   dtype = np.dtype(dtype)
-  failures, cells = [], 0
+  out = []
   for (key, context), (y, dy) in sorted(results.items()):
     row = rows[key]
     vy, vdy = vector[(key, "vector")]
     for what, got, want, ref, bound_index in (("value", y, vy, row.ref, 0),
                                               ("derivative", dy, vdy, row.ref_grad, 1)):
-      cells += 1
       apart = ulps_apart(got, want, dtype)
       differs = np.flatnonzero(~_same(got, want))
       bad_ref = np.zeros(x.shape, bool)
@@ -394,24 +400,27 @@ def audit(rows, dtype, x: np.ndarray, results: Results, vector: Results,
           err = accuracy.measure(got[differs], ref, x[differs], dtype, row.kinks)
           bad_ref[differs] = err > accuracy.BOUNDS[dtype][bound_index]
       bad_apart = apart > apart_bound
+      failures, worst = [], None
       if bad_ref.any():
-        i = int(np.flatnonzero(bad_ref)[0])
+        i = worst = int(np.flatnonzero(bad_ref)[0])
         failures.append(f"{row.id} [{context}] {dtype.name} {what}: outside the contract at "
                         f"{bad_ref.sum()} points, first x = {x[i]!r}: got {got[i]!r}, "
                         f"reference {float(ref(np.float64(x[i]))):.9g}")
       if bad_apart.any():
         i = int(np.argmax(np.where(np.isnan(apart), np.inf, apart)))
+        worst = i if worst is None else worst
         failures.append(f"{row.id} [{context}] {dtype.name} {what}: not within "
                         f"{apart_bound:g} ULP of the vector call at {bad_apart.sum()} points, "
                         f"worst x = {x[i]!r}: got {got[i]!r}, vector {want[i]!r}")
-  return failures, cells
+      out.append({"key": key, "context": context, "quantity": what,
+                  "bad": int(np.sum(bad_ref | bad_apart)), "worst": worst,
+                  "failures": failures})
+  return out
 
 
 def scaled_inputs(fns: Fns, x: np.ndarray, dtype):
   """The inputs of the scaled context, the inputs its function sees (x * SCALE_IN, exact
   but for subnormals, which are left out), and the vector call at those."""
-  from tests import accuracy
-
   tiny = float(accuracy.finfo(dtype).smallest_normal)
   with np.errstate(invalid="ignore"):
     seen = (x.astype(np.float64) * SCALE_IN).astype(dtype)
@@ -425,8 +434,6 @@ def beyond_half_max_left_out(results: Results, vector_results: Results, dtype,
   derivatives the scaled and broadcast contexts compute as 2 f' before halving it on the
   host), a result past max / 2 overflows in the test's program, not in the function:
   those entries are replaced by the vector call's."""
-  from tests import accuracy
-
   limit = float(accuracy.finfo(dtype).max) / 2
   out = {}
   for (key, context), (y, dy) in results.items():
@@ -439,11 +446,13 @@ def beyond_half_max_left_out(results: Results, vector_results: Results, dtype,
   return out
 
 
-def audit_program(program, rows, dtype, x: np.ndarray,
-                  vector_results: Results | None = None) -> tuple[list[str], int]:
+def audit_program(program, rows, dtype, x: np.ndarray, vector_results: Results | None = None,
+                  records: bool = False):
   """:func:`audit` of one program's contexts for ``rows`` (``{key: row}``, each with
   ``fn``) at ``x``, against the vector call (``vector_results``, computed here if not
-  given; the scaled context always computes its own, at the inputs it sees)."""
+  given; the scaled context always computes its own, at the inputs it sees): the
+  failures and the cell count, or with ``records`` :func:`audit_cells`' records and the
+  inputs they index."""
   fns = {key: row.fn for key, row in rows.items()}
   seen = x
   if program is scaled:
@@ -451,4 +460,6 @@ def audit_program(program, rows, dtype, x: np.ndarray,
   elif vector_results is None:
     vector_results = vector(fns)(x)
   results = beyond_half_max_left_out(program(fns)(x), vector_results, dtype)
+  if records:
+    return audit_cells(rows, dtype, seen, results, vector_results), seen
   return audit(rows, dtype, seen, results, vector_results)

@@ -1,13 +1,14 @@
-"""Measuring a result against a float64 reference in ULPs, as API.md defines "exact".
+"""Measuring a result against a float64 reference in ULPs, as jaxact's contract defines
+"exact".
 
-API.md, "Accuracy": value within 1 ULP and derivative within 2 ULP of the true result
+The contract ("Accuracy"): value within 1 ULP and derivative within 2 ULP of the true result
 for every finite bfloat16 and float16 input; within 5 and 8 ULP in float32. Near a
 zero of the measured quantity q the error of a backward-stable float32 evaluation,
 ``8 * 2**-23 * |x * q'(x)|``, is allowed in addition; in bfloat16 and float32,
 absolute errors below 2**-110 are not counted, and a subnormal result flushed to zero
 is fine.
 
-Used by the tests and by ``benchmarks/numerics.py``; nothing here imports jaxact.
+The measuring behind :mod:`jaxact.testing`; nothing here imports the library.
 """
 
 from __future__ import annotations
@@ -157,27 +158,51 @@ def flushed_inputs(x: np.ndarray, dtype) -> np.ndarray | None:
   return np.where(subnormal, np.copysign(0.0, x), x)
 
 
+# Below this many ULPs a raw error (no allowance) is reported as it is: the contract's
+# allowances are computed only where the raw error exceeds it. They can only lower an
+# error, so a pass or a fail is the same as with the allowances everywhere, and a
+# reported maximum above LAZY is exact.
+LAZY = 0.5
+
+
 def measure(result, fn: Callable[[np.ndarray], np.ndarray], x, dtype, kinks=()) -> np.ndarray:
   """ULP error of ``result = fn(x)`` computed in ``dtype``, against the float64 ``fn``.
 
   A subnormal bfloat16/float32 input may be read as zero, as CPUs and GPUs do: the
-  result then counts as right if it is right for that zero.
+  result then counts as right if it is right for that zero. The allowances (and that
+  reading) are applied where the raw error exceeds :data:`LAZY` ULP.
   """
+  result = np.asarray(result)
   x64 = np.asarray(x).astype(np.float64)
-  ref = fn(x64)
+  with np.errstate(all="ignore"):
+    ref = np.asarray(fn(x64), np.float64)
+    zero = np.zeros_like(x64)
+    err = ulp_error(result, ref, x64, zero, dtype)
+    again = np.flatnonzero(err > LAZY)
+    if again.size:
+      err.flat[again] = _with_allowances(result.flat[again], ref.flat[again], fn,
+                                         x64.flat[again], dtype, kinks)
+    flushed = flushed_inputs(x, dtype)
+    if flushed is not None:
+      again = np.flatnonzero((err > LAZY) & (flushed != x64) & ~np.isnan(x64))
+      if again.size:
+        at = flushed.flat[again]
+        err.flat[again] = np.minimum(err.flat[again], ulp_error(
+            result.flat[again], fn(at), at, slope(fn, at), dtype, spread(fn, at, kinks)))
+  return err
+
+
+def _with_allowances(result, ref, fn, x64, dtype, kinks) -> np.ndarray:
+  """:func:`ulp_error` with the backward-stable allowances: the first-order term, the
+  sampled :func:`spread`, and where that still fails, the spread sampled densely (128
+  points a side: when many periods of an oscillation fit within the perturbations, 8
+  samples can miss the extremes)."""
   err = ulp_error(result, ref, x64, slope(fn, x64), dtype, spread(fn, x64, kinks))
-  # Where that fails, sample the perturbations densely (128 per side): when many periods
-  # of an oscillation fit within them, 8 samples can miss the extremes.
   again = np.flatnonzero(err > 1)
   if again.size:
-    dense = spread(fn, x64.flat[again], kinks, samples=128)
-    err.flat[again] = np.minimum(err.flat[again], ulp_error(
-        np.asarray(result).flat[again], ref.flat[again], x64.flat[again],
-        slope(fn, x64.flat[again]), dtype, dense))
-  flushed = flushed_inputs(x, dtype)
-  if flushed is not None:
-    err = np.minimum(err, ulp_error(result, fn(flushed), flushed, slope(fn, flushed), dtype,
-                                    spread(fn, flushed, kinks)))
+    dense = spread(fn, x64[again], kinks, samples=128)
+    err[again] = np.minimum(err[again], ulp_error(
+        result[again], ref[again], x64[again], slope(fn, x64[again]), dtype, dense))
   return err
 
 
