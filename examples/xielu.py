@@ -154,8 +154,8 @@ def xielu(x, alpha_p=ALPHA_INIT, alpha_n=ALPHA_INIT, beta=BETA, eps=EPS):
 
   Example:
     >>> import jax.numpy as jnp
-    >>> print(xielu(jnp.array([-jnp.inf, -2.0, 0.0, 1.0])))
-    [   inf 0.0917 -0.     1.3   ]
+    >>> print(xielu(jnp.array([-jnp.inf, -5.0, 0.5, 1.0])))
+    [   inf 0.7054 0.45   1.3   ]
 
   References:
     Huang & Schlag, *Deriving Activation Functions Using Integration*,
