@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pathlib
 
 import jaxact
@@ -50,7 +51,10 @@ def write(folder: pathlib.Path) -> None:
       continue
     lines += [title, "-" * len(title), ""]
     for name in by_family[key]:
-      lines += [f".. autofunction:: {name}", ""]
+      if inspect.isclass(getattr(jaxact, name)):  # Learnable
+        lines += [f".. autoclass:: {name}", ""]
+      else:
+        lines += [f".. autofunction:: {name}", ""]
   (folder / "functions.rst").write_text("\n".join(lines))
 
   modules = ["linen", "nnx"]
@@ -59,7 +63,10 @@ def write(folder: pathlib.Path) -> None:
     title = f"Modules for {framework}: ``jaxact.{module_name}``"
     page = [title, "=" * len(title), "", f".. currentmodule:: jaxact.{module_name}", ""]
     for name in module.__all__:
-      page += [f".. autoclass:: {name}", "   :members: __call__", "   :undoc-members:", ""]
+      if inspect.isclass(getattr(module, name)):
+        page += [f".. autoclass:: {name}", "   :members: __call__", "   :undoc-members:", ""]
+      else:  # the factory ``module``
+        page += [f".. autofunction:: {name}", ""]
     (folder / f"{module_name}.rst").write_text("\n".join(page))
 
   testing = importlib.import_module("jaxact.testing")

@@ -77,6 +77,8 @@ def _nnx_signatures() -> None:
   module = api_pages.import_module("nnx")
   for name in module.__all__:
     cls = getattr(module, name)
+    if not inspect.isclass(cls):  # the factory ``module``
+      continue
     init = inspect.signature(cls.__init__)
     cls.__signature__ = init.replace(parameters=list(init.parameters.values())[1:])
 

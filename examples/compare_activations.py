@@ -30,7 +30,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import train  # noqa: E402
 
 ARTICLE = ["selu", "elu", "leaky_relu", "relu", "tanh", "sigmoid"]
-OTHERS = ["gelu", "silu", "mish", "prelu", "squareplus", "star_relu"]
+# xielu:xielu: an activation defined outside the zoo (examples/xielu.py), learned.
+OTHERS = ["gelu", "silu", "mish", "prelu", "squareplus", "star_relu", "xielu:xielu"]
 SETTINGS = {
   "shallow": {"depth": 2, "width": 128, "epochs": 15, "lr": 3e-3},
   "deep": {"depth": 24, "width": 64, "epochs": 15, "lr": 1e-3},

@@ -17,6 +17,7 @@ Usage::
 
     python examples/train.py                          # 2x256 MLP, gelu, digits
     python examples/train.py --activation prelu       # a learnable jaxact.nnx module
+    python examples/train.py --activation xielu:xielu # your own: MODULE:NAME
     python examples/train.py --model cnn --activation selu --epochs 20
 
 It writes ``metrics.json`` (with ``test_accuracy``) and ``curves.png`` into ``--out``
@@ -79,8 +80,42 @@ LEARNABLE = {"prelu": "PReLU", "swish": "Swish", "snake": "Snake", "rrelu": "RRe
              "acon_c": "AconC", "rational": "Rational", "star_relu": "StarReLU"}
 
 
+def resolve(name: str):
+  """The activation ``--activation`` names: one of jaxact's (through jaxact.get), or
+  ``MODULE:NAME``, a user's activation made by jaxact.define, imported from MODULE
+  (looked up from the current directory and from examples/: ``xielu:xielu``)."""
+  if ":" not in name:
+    return jaxact.get(name)  # an unknown name raises the house error, with close names
+  import importlib
+
+  module_name, _, attribute = name.partition(":")
+  for folder in (str(pathlib.Path.cwd()), str(pathlib.Path(__file__).resolve().parent)):
+    if folder not in sys.path:
+      sys.path.append(folder)
+  try:
+    fn = getattr(importlib.import_module(module_name), attribute)
+  except (ImportError, AttributeError) as e:
+    raise SystemExit(f"train.py: --activation {name} must be MODULE:NAME of an "
+                     f"importable activation ({e})") from None
+  if not callable(fn):
+    raise SystemExit(f"train.py: --activation {name} is not callable")
+  return fn
+
+
 def activation_layer(name: str, width: int, rngs: nnx.Rngs):
-  """A jaxact.nnx module for a learnable activation, else the pure function."""
+  """A jaxact.nnx module for a learnable activation (jaxact's own, or a user's with a
+  ``learnable`` declaration: ``jaxact.nnx.module(fn)``), else the pure function."""
+  if ":" in name:
+    fn = resolve(name)
+    if not getattr(fn, "learnable", None):
+      return fn
+    import inspect
+
+    import jaxact.nnx
+
+    cls = jaxact.nnx.module(fn)
+    per_channel = "num_parameters" in inspect.signature(cls.__init__).parameters
+    return cls(num_parameters=width) if per_channel else cls()
   if name in LEARNABLE:
     import importlib
 
@@ -191,7 +226,9 @@ def distributed(args) -> None:
 def parse_args(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--activation", default="gelu",
-                      help=f"any of jaxact.available(): {', '.join(jaxact.available())}")
+                      help=f"any of jaxact.available(): {', '.join(jaxact.available())}; "
+                      "or MODULE:NAME, your own activation (made by jaxact.define; with "
+                      "learnable= it trains as a module), e.g. xielu:xielu")
   parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
   parser.add_argument("--dataset", choices=["digits", "mnist5k"], default="digits")
   parser.add_argument("--width", type=int, default=256)
@@ -217,7 +254,7 @@ def run(args) -> dict:
   start = time.perf_counter()
   distributed(args)
   if args.activation not in jaxact.available():
-    jaxact.get(args.activation)  # raises the house error listing the closest names
+    resolve(args.activation)  # a user's MODULE:NAME, or the house error for a typo
   if args.activation in ("maxout", "glu", "reglu", "geglu", "swiglu", "softmax",
                          "log_softmax", "sparsemax"):
     raise SystemExit(f"train.py: --activation {args.activation} changes the feature "
@@ -273,7 +310,8 @@ def run(args) -> dict:
   seconds = time.perf_counter() - start
 
   out = args.out or ROOT / "runs" / (
-      f"{datetime.datetime.now():%Y%m%d-%H%M%S}-{args.activation}-{args.model}")
+      f"{datetime.datetime.now():%Y%m%d-%H%M%S}-{args.activation.replace(':', '-')}-"
+      f"{args.model}")
   metrics = {"activation": args.activation, "model": args.model, "dataset": args.dataset,
              "epochs": epochs, "batch_size": batch, "devices": [str(d) for d in devices],
              "processes": jax.process_count(),

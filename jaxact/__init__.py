@@ -65,6 +65,7 @@ from jaxact._src.grouped import log_softmax as log_softmax
 from jaxact._src.grouped import sparsemax as sparsemax
 
 # Defining your own
+from jaxact._src.define import Learnable as Learnable
 from jaxact._src.define import define as define
 from jaxact._src.define import with_derivative as with_derivative
 

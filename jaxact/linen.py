@@ -24,6 +24,9 @@ Conventions shared by every module with parameters:
   :func:`flax.linen.unbox`).
 * Errors name the module with its namespace: ``jaxact.linen.PReLU: ...``.
 
+:func:`module` makes such a module for any activation whose learnable parameters are
+declared with :func:`jaxact.define` (``learnable=``), with the same conventions.
+
 Example:
   >>> import jax, jax.numpy as jnp, flax.linen as nn
   >>> from jaxact import linen as jl
@@ -52,7 +55,8 @@ from jaxact._src import module_specs as specs
 from jaxact._src import modules
 from jaxact._src.module_specs import Dtype, Initializer, Sharding
 
-__all__ = list(specs.SPECS)  # Activation, AconC, Maxout, PReLU, RReLU, Rational, ...
+# Activation, AconC, Maxout, PReLU, RReLU, Rational, ..., and the factory ``module``.
+__all__ = [*specs.SPECS, "module"]
 
 default_kernel_init = nn.initializers.lecun_normal()
 default_bias_init = nn.initializers.zeros
@@ -79,6 +83,70 @@ class _Learnable(nn.Module):
     params = [self.param(name, init(name), shape, self.param_dtype)
               for name, shape in self.spec.shapes(self, "linen").items()]
     return self.spec.apply(self, x, params, "linen")
+
+
+def _declared(spec: specs.Spec, module_name: str) -> type[_Learnable]:
+  """The class for ``spec`` (from :func:`specs.from_activation`): a field per
+  constructor argument, then the keyword-only ``dtype``, ``param_dtype``, ``sharding``."""
+  kinds = {"num_parameters": int, "axis": int}
+  annotations: dict[str, Any] = {arg: kinds.get(arg, Any) for arg in spec.arguments}
+  namespace: dict[str, Any] = dict(spec.arguments)
+  annotations.update({"_": dataclasses.KW_ONLY, "dtype": Dtype | None,
+                      "param_dtype": Dtype, "sharding": Sharding})
+  namespace.update(specs.DTYPE_ARGUMENTS, param_dtype=jnp.float32,
+                   __annotations__=annotations, __doc__=spec.docstring("linen"),
+                   __module__=module_name, __qualname__=spec.name, spec=spec)
+  return type(spec.name, (_Learnable,), namespace)
+
+
+def module(activation: Callable[..., jax.Array],
+           learnable: Mapping[str, jaxact.Learnable | None] | None = None, *,
+           name: str | None = None) -> type[nn.Module]:
+  r"""A flax.linen Module class that learns ``activation``'s parameters.
+
+  The parameters, their shapes, initial values and constraints are those declared with
+  :func:`jaxact.define` (``learnable=``, see :class:`jaxact.Learnable`); the module
+  holds no math: it calls ``activation`` with each parameter (through its constraint).
+  Its constructor takes, in order: ``<p>_init`` for each learnable parameter ``p``;
+  ``num_parameters`` (1 shared, or ``x.shape[axis]``) and ``axis`` (default -1) if a
+  parameter is per channel; each parameter that is not learnable, fixed (the
+  activation's default); and keyword-only ``dtype``, ``param_dtype`` and ``sharding``,
+  as jaxact's own modules (see :mod:`jaxact.linen`). The same call in
+  :func:`jaxact.nnx.module` makes its nnx twin: the same arguments and outputs.
+
+  Args:
+    activation: an activation made by :func:`jaxact.define` (or any
+      ``fn(x, *params)`` whose parameters have names, with ``learnable``).
+    learnable: the learnable parameters, as :func:`jaxact.define` takes them;
+      default the activation's own declaration.
+    name: the class name (default the activation's name in CamelCase); errors name
+      the module ``linen.<name>``.
+
+  Returns:
+    A subclass of :class:`flax.linen.Module`.
+
+  Raises:
+    ValueError: for an activation without learnable parameters, or whose parameters
+      clash with the module's arguments or have no value.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, jaxact
+    >>> from jaxact import linen as jl
+    >>> @jaxact.define(learnable={"alpha": jaxact.Learnable(constraint="positive")})
+    ... def scaled_tanh(x, alpha=2.0):
+    ...   "tanh(alpha x) / alpha."
+    ...   return jnp.tanh(alpha * x) / alpha
+    >>> ScaledTanh = jl.module(scaled_tanh)
+    >>> layer = ScaledTanh(num_parameters=3)
+    >>> x = jnp.array([[-1.0, 0.5, 2.0]])
+    >>> variables = layer.init(jax.random.key(0), x)
+    >>> print(variables["params"]["alpha"])  # raw: softplus(raw) = 2
+    [1.8546 1.8546 1.8546]
+    >>> print(layer.apply(variables, x))
+    [[-0.482   0.3808  0.4997]]
+  """
+  spec = specs.from_activation(activation, learnable, name=name, where="linen.module")
+  return _declared(spec, getattr(activation, "__module__", None) or __name__)
 
 
 class _Constructor(type):
@@ -165,30 +233,8 @@ class Maxout(nn.Module):
     return jaxact.maxout(y, num_pieces)
 
 
-class Swish(_Learnable):
-  __doc__ = specs.SWISH.docstring("linen")
-  spec = specs.SWISH
-
-  beta_init: float = 1.0
-  num_parameters: int = 1
-  axis: int = -1
-  _: dataclasses.KW_ONLY
-  dtype: Dtype | None = None
-  param_dtype: Dtype = jnp.float32
-  sharding: Sharding = None
-
-
-class Snake(_Learnable):
-  __doc__ = specs.SNAKE.docstring("linen")
-  spec = specs.SNAKE
-
-  alpha_init: float = 1.0
-  num_parameters: int = 1
-  axis: int = -1
-  _: dataclasses.KW_ONLY
-  dtype: Dtype | None = None
-  param_dtype: Dtype = jnp.float32
-  sharding: Sharding = None
+Swish = _declared(specs.SWISH, __name__)
+Snake = _declared(specs.SNAKE, __name__)
 
 
 class RReLU(nn.Module):

@@ -19,6 +19,9 @@ a module with random behaviour takes ``rngs`` (``RReLU(..., rngs=...)``), and
   one the annotation is metadata only.
 * Errors name the module with its namespace: ``jaxact.nnx.PReLU: ...``.
 
+:func:`module` makes such a module for any activation whose learnable parameters are
+declared with :func:`jaxact.define` (``learnable=``), with the same conventions.
+
 Example:
   >>> import jax.numpy as jnp
   >>> from flax import nnx
@@ -32,7 +35,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
@@ -45,7 +49,8 @@ from jaxact._src import errors, modules
 from jaxact._src import module_specs as specs
 from jaxact._src.module_specs import Dtype, Initializer, Sharding
 
-__all__ = list(specs.SPECS)  # Activation, AconC, Maxout, PReLU, RReLU, Rational, ...
+# Activation, AconC, Maxout, PReLU, RReLU, Rational, ..., and the factory ``module``.
+__all__ = [*specs.SPECS, "module"]
 
 default_kernel_init = nnx.initializers.lecun_normal()
 default_bias_init = nnx.initializers.zeros_init()
@@ -79,6 +84,85 @@ class _Learnable(nnx.Module):
   def __call__(self, x: ArrayLike) -> jax.Array:
     params = [getattr(self, name)[...] for name in self.spec.params]
     return self.spec.apply(self, x, params, "nnx")
+
+
+def _declared(spec: specs.Spec, module_name: str) -> type[_Learnable]:
+  """The class for ``spec`` (from :func:`specs.from_activation`): a constructor of the
+  spec's arguments, then the keyword-only ``dtype``, ``param_dtype``, ``sharding``."""
+  keyword = inspect.Parameter.KEYWORD_ONLY
+  signature = inspect.Signature(
+      [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+      + [inspect.Parameter(arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+         for arg, default in spec.arguments.items()]
+      + [inspect.Parameter("dtype", keyword, default=None, annotation=Dtype | None),
+         inspect.Parameter("param_dtype", keyword, default=jnp.float32, annotation=Dtype),
+         inspect.Parameter("sharding", keyword, default=None, annotation=Sharding)])
+
+  def __init__(self, *args: Any, **kwargs: Any) -> None:
+    try:
+      bound = signature.bind(self, *args, **kwargs)
+    except TypeError as e:
+      raise TypeError(f"{errors.where(spec.where('nnx'))}: {e}") from None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    del arguments["self"]
+    dtype, param_dtype, sharding = (arguments.pop(k) for k in specs.DTYPE_ARGUMENTS)
+    self._declare(arguments, dtype, param_dtype, sharding)
+
+  __init__.__signature__ = signature  # type: ignore[attr-defined]
+  __init__.__qualname__ = f"{spec.name}.__init__"
+  return type(spec.name, (_Learnable,), {
+      "__init__": __init__, "__doc__": spec.docstring("nnx"), "__module__": module_name,
+      "__qualname__": spec.name, "spec": spec})
+
+
+def module(activation: Callable[..., jax.Array],
+           learnable: Mapping[str, jaxact.Learnable | None] | None = None, *,
+           name: str | None = None) -> type[nnx.Module]:
+  r"""A flax.nnx Module class that learns ``activation``'s parameters.
+
+  The twin of :func:`jaxact.linen.module` (the same arguments, parameters and outputs),
+  in nnx's eager convention: the parameters are :class:`flax.nnx.Param` made at
+  construction. The parameters, their shapes, initial values and constraints are those
+  declared with :func:`jaxact.define` (``learnable=``, see :class:`jaxact.Learnable`);
+  the module calls ``activation`` with each parameter (through its constraint). Its
+  constructor takes, in order: ``<p>_init`` for each learnable parameter ``p``;
+  ``num_parameters`` (1 shared, or ``x.shape[axis]``) and ``axis`` (default -1) if a
+  parameter is per channel; each parameter that is not learnable, fixed (the
+  activation's default); and keyword-only ``dtype``, ``param_dtype`` and ``sharding``
+  (see :mod:`jaxact.nnx`).
+
+  Args:
+    activation: an activation made by :func:`jaxact.define` (or any
+      ``fn(x, *params)`` whose parameters have names, with ``learnable``).
+    learnable: the learnable parameters, as :func:`jaxact.define` takes them;
+      default the activation's own declaration.
+    name: the class name (default the activation's name in CamelCase); errors name
+      the module ``nnx.<name>``.
+
+  Returns:
+    A subclass of :class:`flax.nnx.Module`.
+
+  Raises:
+    ValueError: for an activation without learnable parameters, or whose parameters
+      clash with the module's arguments or have no value.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> from jaxact import nnx as jx
+    >>> @jaxact.define(learnable={"alpha": jaxact.Learnable(constraint="positive")})
+    ... def scaled_tanh(x, alpha=2.0):
+    ...   "tanh(alpha x) / alpha."
+    ...   return jnp.tanh(alpha * x) / alpha
+    >>> ScaledTanh = jx.module(scaled_tanh)
+    >>> layer = ScaledTanh(num_parameters=3)
+    >>> print(layer.alpha[...])  # raw: softplus(raw) = 2
+    [1.8546 1.8546 1.8546]
+    >>> print(layer(jnp.array([[-1.0, 0.5, 2.0]])))
+    [[-0.482   0.3808  0.4997]]
+  """
+  spec = specs.from_activation(activation, learnable, name=name, where="nnx.module")
+  return _declared(spec, getattr(activation, "__module__", None) or __name__)
 
 
 class PReLU(_Learnable):
@@ -115,26 +199,8 @@ class Maxout(nnx.Module):
     return jaxact.maxout(self.dense(x), self.num_pieces)
 
 
-class Swish(_Learnable):
-  __doc__ = specs.SWISH.docstring("nnx")
-  spec = specs.SWISH
-
-  def __init__(self, beta_init: float = 1.0, num_parameters: int = 1, axis: int = -1, *,
-               dtype: Dtype | None = None, param_dtype: Dtype = jnp.float32,
-               sharding: Sharding = None):
-    self._declare({"beta_init": beta_init, "num_parameters": num_parameters, "axis": axis},
-                  dtype, param_dtype, sharding)
-
-
-class Snake(_Learnable):
-  __doc__ = specs.SNAKE.docstring("nnx")
-  spec = specs.SNAKE
-
-  def __init__(self, alpha_init: float = 1.0, num_parameters: int = 1, axis: int = -1, *,
-               dtype: Dtype | None = None, param_dtype: Dtype = jnp.float32,
-               sharding: Sharding = None):
-    self._declare({"alpha_init": alpha_init, "num_parameters": num_parameters,
-                   "axis": axis}, dtype, param_dtype, sharding)
+Swish = _declared(specs.SWISH, __name__)
+Snake = _declared(specs.SNAKE, __name__)
 
 
 class RReLU(nnx.Module):

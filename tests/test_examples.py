@@ -54,6 +54,16 @@ def test_train_quick_with_modules_and_cnn(tmp_path, activation, model):
   assert accuracy > 0.7, out
 
 
+def test_train_a_users_learnable_activation(tmp_path):
+  """--activation MODULE:NAME: xIELU from examples/xielu.py, defined through the public
+  API, trains as its jaxact.nnx.module (alpha_p and alpha_n learned)."""
+  out = run("train.py", "--quick", "--no-plot", "--activation", "xielu:xielu", "--width",
+            "64", "--out", str(tmp_path))
+  accuracy = float(out.strip().splitlines()[-1].split(": ")[1])
+  assert accuracy > 0.7, out
+  assert json.loads((tmp_path / "metrics.json").read_text())["activation"] == "xielu:xielu"
+
+
 def mesh_calls(text: str) -> list[str]:
   """The argument lists of the jax.make_mesh(...) calls in ``text``."""
   calls = []

@@ -69,7 +69,7 @@ def test_same_signatures_as_the_spec(name):
       continue
     for framework, parameter in (("linen", linen[argument]), ("nnx", nnx_[argument])):
       assert parameter.default == default, (framework, name, argument)
-  assert jx.__all__ == jl.__all__ == list(specs.SPECS)
+  assert jx.__all__ == jl.__all__ == [*specs.SPECS, "module"]  # the classes, the factory
 
 
 @pytest.mark.parametrize("row", rows(LEARNABLE))

@@ -1,5 +1,6 @@
 r"""The public definition API: :func:`define` makes an activation from its formula and
-derivative rule, :func:`with_derivative` gives a formula inside one its own rule.
+derivative rule, :func:`with_derivative` gives a formula inside one its own rule, and
+:class:`Learnable` declares how a parameter is learned by the activation's Flax modules.
 
 Every elementwise activation of jaxact is made by :func:`define`; nothing in the zoo
 uses a path this module does not offer.
@@ -7,8 +8,10 @@ uses a path this module does not offer.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
+import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +33,140 @@ CHECKS: dict[str, tuple[str, Callable[[np.ndarray], Any]]] = {
     "nonzero": ("be nonzero", lambda v: v != 0),
     "finite": ("be finite", np.isfinite),
 }
+
+
+#: A constraint on a learnable parameter: ``"positive"`` or a pair ``(to_value, to_raw)``.
+Constraint = str | tuple[Callable[..., Any], Callable[..., Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Learnable:
+  r"""How the Flax modules of an activation learn one of its parameters.
+
+  Given to :func:`define` as ``learnable={"alpha": jaxact.Learnable(...)}``, and read by
+  :func:`jaxact.linen.module` and :func:`jaxact.nnx.module`, which make the modules:
+  each learnable parameter is a module parameter, initialised from the constructor
+  argument ``<name>_init`` (default :attr:`init`).
+
+  A constraint keeps the value the activation sees in its domain while the optimiser
+  moves a free *raw* parameter: with ``"positive"`` the module stores ``raw`` and calls
+  the activation with :math:`\mathrm{softplus}(\mathrm{raw}) > 0` (:func:`jaxact.softplus`,
+  exact, so the gradient reaches ``raw`` however small the value gets). The initial
+  value is inverted in float64, ``raw = init + log(-expm1(-init))``: the module starts
+  from ``init`` up to the rounding of ``raw`` to ``param_dtype``.
+
+  Attributes:
+    init: the initial value the activation sees (after the constraint); None: the
+      activation's default for the parameter.
+    constraint: None: stored as it is; ``"positive"``: stored raw, the value is
+      ``softplus(raw)``; or a pair ``(to_value, to_raw)``: ``to_value(raw)`` in
+      ``jax.numpy`` and its inverse ``to_raw(value)`` in NumPy float64 (for the initial
+      value). Either function may take, after its first argument, parameters of the
+      activation that are not learnable (``to_value(raw, beta)``): it gets the module's
+      value of each.
+    per_channel: True: shape ``(num_parameters,)``, one per channel along the module's
+      ``axis``, or one shared with ``num_parameters=1`` (the default); False: shape
+      ``(1,)``, one value for every entry.
+
+  Example:
+    >>> import jax.numpy as jnp, jaxact
+    >>> @jaxact.define(learnable={"alpha": jaxact.Learnable(constraint="positive")})
+    ... def scaled_tanh(x, alpha=2.0):
+    ...   "tanh(alpha x) / alpha."
+    ...   return jnp.tanh(alpha * x) / alpha
+    >>> scaled_tanh.learnable["alpha"]
+    Learnable(init=2.0, constraint='positive', per_channel=True)
+  """
+
+  init: float | None = None
+  constraint: Constraint | None = None
+  per_channel: bool = True
+
+
+def _needs(function: Callable[..., Any]) -> tuple[str, ...]:
+  """The parameter names a constraint function takes after its first argument."""
+  return tuple(inspect.signature(function).parameters)[1:]
+
+
+def constraint_value(learnable: Learnable, raw: Any, fixed: Mapping[str, Any]) -> Any:
+  """The value the activation sees for the stored ``raw`` (jax.numpy)."""
+  if learnable.constraint is None:
+    return raw
+  if learnable.constraint == "positive":
+    from jaxact._src.smooth import softplus  # smooth imports this module
+
+    return softplus(raw)
+  to_value = learnable.constraint[0]
+  return to_value(raw, *(fixed[n] for n in _needs(to_value)))
+
+
+def constraint_raw(learnable: Learnable, value: Any, fixed: Mapping[str, Any]) -> np.ndarray:
+  """The stored raw value for ``value`` (NumPy float64; NaN where none is)."""
+  value = np.asarray(value, np.float64)
+  if learnable.constraint is None:
+    return value
+  if learnable.constraint == "positive":
+    with np.errstate(all="ignore"):
+      return np.where(value > 0, value + np.log(-np.expm1(-value)), np.nan)
+  to_raw = learnable.constraint[1]
+  with np.errstate(all="ignore"):
+    return np.asarray(to_raw(value, *(fixed[n] for n in _needs(to_raw))), np.float64)
+
+
+def _learnables(where: str, learnable: Mapping[str, Learnable | None] | Sequence[str] | None,
+                parameters: Sequence[inspect.Parameter]) -> Mapping[str, Learnable]:
+  """``learnable`` as parameter name -> :class:`Learnable` with its ``init`` resolved."""
+  if learnable is None:
+    return types.MappingProxyType({})
+  if isinstance(learnable, str) or not isinstance(learnable, (Mapping, Sequence)):
+    errors.fail(where, "learnable", "be a mapping of parameter names to jaxact.Learnable, "
+                "or a sequence of parameter names", repr(learnable), TypeError)
+  if not isinstance(learnable, Mapping):
+    learnable = dict.fromkeys(learnable)
+  by_name = {p.name: p for p in parameters}
+  out: dict[str, Learnable] = {}
+  for name, declared in learnable.items():
+    if name not in by_name:
+      errors.fail(where, "learnable", f"name parameters of the activation "
+                  f"({', '.join(by_name) or 'it has none'})", repr(name))
+    declared = Learnable() if declared is None else declared
+    if not isinstance(declared, Learnable):
+      errors.fail(where, f"learnable[{name!r}]", "be a jaxact.Learnable or None",
+                  repr(declared), TypeError)
+    init = declared.init
+    if init is None:
+      init = by_name[name].default
+      if init is inspect.Parameter.empty:
+        errors.fail(where, f"learnable[{name!r}]", "give an init where the parameter has "
+                    "no default", repr(declared))
+    constraint = declared.constraint
+    if isinstance(constraint, str):
+      if constraint != "positive":
+        errors.fail(where, f"learnable[{name!r}].constraint", "be None, \"positive\" or a "
+                    "pair (to_value, to_raw)", repr(constraint))
+    elif constraint is not None:
+      if not (isinstance(constraint, tuple) and len(constraint) == 2
+              and all(callable(f) for f in constraint)):
+        errors.fail(where, f"learnable[{name!r}].constraint", "be None, \"positive\" or a "
+                    "pair (to_value, to_raw)", repr(constraint), TypeError)
+      for function in constraint:
+        for needed in _needs(function):
+          if needed not in by_name or needed in learnable:
+            errors.fail(where, f"learnable[{name!r}].constraint", "take, after its first "
+                        "argument, only parameters of the activation that are not learnable",
+                        f"{getattr(function, '__name__', function)}({', '.join(_needs(function))})",
+                        TypeError)
+    out[name] = dataclasses.replace(declared, init=init)
+    defaults = {p.name: p.default for p in parameters}
+    try:
+      raw = constraint_raw(out[name], init, defaults)
+    except (TypeError, KeyError, ValueError):
+      raw = np.nan
+    if not np.all(np.isfinite(raw)):
+      rule = "be positive" if constraint == "positive" else "have a finite raw value"
+      errors.fail(where, f"learnable[{name!r}].init", f"{rule} (constraint {constraint!r})",
+                  repr(init))
+  return types.MappingProxyType(out)
 
 
 def with_derivative(forward: Forward, derivative: Derivative, *,
@@ -141,6 +278,7 @@ def define(
     slope_from_output: bool = False,
     keep_derivative: bool = False,
     register: bool = False,
+    learnable: Mapping[str, Learnable | None] | Sequence[str] | None = None,
 ) -> Any:
   r"""Defines an elementwise activation from its formula and its derivative rule.
 
@@ -161,7 +299,10 @@ def define(
   * **errors** that name the function and the argument, for a wrong ``x`` (complex, a
     list, a string) and for parameters that fail ``checks``;
   * ``forward``'s **signature and docstring**, and, with ``register``, a name that
-    :func:`jaxact.get` and :func:`jaxact.available` know.
+    :func:`jaxact.get` and :func:`jaxact.available` know;
+  * with ``learnable``, **Flax modules** from the same definition:
+    ``jaxact.linen.module(fn)`` and ``jaxact.nnx.module(fn)`` make them, with the
+    parameters' shapes, initial values and constraints declared here once.
 
   Write ``forward`` and ``derivative`` with ``jax.numpy`` on arrays of the compute dtype
   (float32 for a bfloat16 input). Leave ``derivative`` out to start: the derivative is
@@ -193,6 +334,10 @@ def define(
       than ``x`` and every shared intermediate.
     register: make ``name`` known to :func:`jaxact.get` and :func:`jaxact.available`
       (a name of jaxact's own is refused; defining the same name again replaces it).
+    learnable: the parameters its Flax modules learn: a mapping name ->
+      :class:`Learnable` (or None, for the defaults: initialised to the activation's
+      default, unconstrained, per channel), or a sequence of names. Kept, with each
+      ``init`` resolved, in the result's ``learnable``.
 
   Returns:
     ``fn(x, *params)``, with ``forward``'s signature and docstring. Used as a
@@ -201,8 +346,8 @@ def define(
 
   Raises:
     TypeError: for a ``forward`` whose parameters cannot be read.
-    ValueError: for ``checks`` that name no parameter, or a name of jaxact's own with
-      ``register``.
+    ValueError: for ``checks`` or ``learnable`` that name no parameter, an initial
+      value outside its constraint, or a name of jaxact's own with ``register``.
 
   Example:
     >>> import jax, jax.numpy as jnp, jaxact
@@ -223,7 +368,8 @@ def define(
     ValueError: my_swish: beta must be finite; got inf.
   """
   settings = dict(name=name, params=params, checks=checks, register=register,
-                  slope_from_output=slope_from_output, keep_derivative=keep_derivative)
+                  slope_from_output=slope_from_output, keep_derivative=keep_derivative,
+                  learnable=learnable)
   if forward is None:  # @define(derivative=...)
     return lambda f: define(f, derivative, **settings)
   if not callable(forward):
@@ -243,6 +389,7 @@ def define(
   parameters = _parameters(label, forward, params)
   names = tuple(p.name for p in parameters)
   checked = _checks(label, checks, names)
+  learnables = _learnables(label, learnable, parameters)
   rule = _autodiff(forward) if derivative is None else derivative
   pair = core.custom(forward, rule, slope_from_output=slope_from_output,
                      keep_derivative=keep_derivative)
@@ -285,6 +432,7 @@ def define(
   del activation.__wrapped__  # the signature is the activation's, not the formula's
   activation.pair = pair  # the custom pair on the compute dtype, to compose
   activation.params = names
+  activation.learnable = learnables  # for jaxact.linen.module / jaxact.nnx.module
   if register:
     registry.register(name, activation)
   return activation

@@ -10,6 +10,11 @@ files keep only what differs: how a parameter is created (``self.param`` in line
 A docstring is a :class:`string.Template`: ``$framework`` is ``linen`` or ``nnx``,
 ``$other`` the other one, ``$example`` the framework's example, and ``words`` fills in
 the phrases that differ between the two.
+
+:func:`from_activation` makes the Spec of a parametric activation from the
+:class:`jaxact.Learnable` declarations of its parameters (given to
+:func:`jaxact.define`): the modules that :func:`jaxact.linen.module` and
+:func:`jaxact.nnx.module` make for a user's activation, and jaxact's own Swish and Snake.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import jax
 import numpy as np
 
 import jaxact
-from jaxact._src import modules
+from jaxact._src import define, errors, modules
+from jaxact._src.define import Learnable
 
 FRAMEWORKS = ("linen", "nnx")
 
@@ -65,21 +71,33 @@ class Spec:
       coefficient vectors, passed to ``function`` as they are.
     takes_axis: ``function`` takes the 1-D parameters and ``axis`` itself (prelu),
       instead of parameters shaped to broadcast along ``axis``.
+    learnable: for a Spec from :func:`from_activation`: parameter name -> its
+      :class:`jaxact.Learnable` (``init`` resolved); each parameter's shape and
+      constraint come from it, and ``function`` is called with the parameters by
+      keyword. Empty for the hand-written Specs.
+    fixed: for a Spec from :func:`from_activation`: the activation's parameters that
+      are not learnable, each a constructor argument passed on to ``function``.
+    qualified: errors name the module without ``jaxact.`` (a user's module).
   """
 
   name: str
   arguments: Mapping[str, Any]
   doc: str
-  example: tuple[str, str, str] | Mapping[str, str]
+  example: tuple[str, str, str] | Mapping[str, str] | None
   words: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
   function: Callable[..., jax.Array] | None = None
   params: Mapping[str, str | float] = dataclasses.field(default_factory=dict)
   layout: str = "channels"
   takes_axis: bool = False
+  learnable: Mapping[str, Learnable] = dataclasses.field(default_factory=dict)
+  fixed: tuple[str, ...] = ()
+  qualified: bool = False
 
   def where(self, framework: str) -> str:
-    """The name errors give: ``linen.PReLU`` (shown as ``jaxact.linen.PReLU``)."""
-    return f"{framework}.{self.name}"
+    """The name errors give: ``linen.PReLU`` (shown as ``jaxact.linen.PReLU``), or for a
+    user's module ``linen.XIELU`` as it is."""
+    where = f"{framework}.{self.name}"
+    return errors.Qualified(where) if self.qualified else where
 
   def docstring(self, framework: str) -> str:
     other = FRAMEWORKS[1 - FRAMEWORKS.index(framework)]
@@ -88,6 +106,8 @@ class Spec:
         **self.words.get(framework, {}))
 
   def _example(self, framework: str) -> str:
+    if self.example is None:
+      return ""
     if isinstance(self.example, Mapping):
       return self.example[framework]
     make, x, output = self.example
@@ -114,10 +134,20 @@ class Spec:
       n = modules.positive_int(where, "numerator_degree", module.numerator_degree, 0)
       m = modules.positive_int(where, "denominator_degree", module.denominator_degree, 0)
       return {"numerator": (n + 1,), "denominator": (m,)}
+    if self.learnable:
+      size = 1
+      if any(learn.per_channel for learn in self.learnable.values()):
+        size = modules.positive_int(where, "num_parameters", module.num_parameters)
+      return {name: (size,) if learn.per_channel else (1,)
+              for name, learn in self.learnable.items()}
     size = 1
     if self.layout == "channels":
       size = modules.positive_int(where, "num_parameters", module.num_parameters)
     return {name: (size,) for name in self.params}
+
+  def fixed_values(self, module: Any, framework: str) -> dict[str, Any]:
+    """The module's values of the activation's parameters that are not learnable."""
+    return {name: self.argument(module, name, framework) for name in self.fixed}
 
   def initial(self, module: Any, framework: str) -> dict[str, np.ndarray]:
     """Each parameter's initial value (float64), from the module's arguments."""
@@ -127,6 +157,18 @@ class Spec:
           self.argument(module, "init", framework), shapes["numerator"][0] - 1,
           shapes["denominator"][0], self.where(framework))
       return {"numerator": numerator, "denominator": denominator}
+    if self.learnable:  # stored raw: the constraint inverted at the initial value
+      fixed = self.fixed_values(module, framework)
+      raws = {}
+      for name, learn in self.learnable.items():
+        init = self.argument(module, self.params[name], framework)
+        raw = define.constraint_raw(learn, init, fixed)
+        expected = "be positive" if learn.constraint == "positive" else (
+            "be a value the constraint can take")
+        errors.check(np.all(np.isfinite(raw)), self.where(framework), self.params[name],
+                     f"{expected} (constraint {learn.constraint!r})", errors.shown(init))
+        raws[name] = np.broadcast_to(raw, shapes[name]).copy()
+      return raws
     return {name: np.full(shapes[name], self.argument(module, init, framework)
                           if isinstance(init, str) else init, np.float64)
             for name, init in self.params.items()}
@@ -134,6 +176,8 @@ class Spec:
   def apply(self, module: Any, x: Any, params: list[Any], framework: str) -> jax.Array:
     """Calls :attr:`function` on ``x`` and the parameters (in :attr:`params` order),
     all in the module's ``dtype``, the parameters shaped to broadcast along ``axis``."""
+    if self.learnable:
+      return self._apply_declared(module, x, params, framework)
     shape: tuple[int, ...] | None = None
     if self.layout == "channels":
       shape = modules.channel_shape(self.where(framework), np.shape(x), module.axis,
@@ -147,6 +191,146 @@ class Spec:
     if shape is not None:
       params = modules.along(params, shape)
     return function(x, *params)
+
+  def _apply_declared(self, module: Any, x: Any, params: list[Any],
+                      framework: str) -> jax.Array:
+    """:meth:`apply` for a Spec from :func:`from_activation`: each raw parameter
+    through its constraint (in ``param_dtype``), shaped to broadcast along ``axis``
+    (or to a scalar), cast to ``dtype``; ``function`` gets them and the fixed
+    parameters by keyword."""
+    fixed = self.fixed_values(module, framework)
+    channels = [np.shape(p)[0] for p, learn in zip(params, self.learnable.values(),
+                                                   strict=True) if learn.per_channel]
+    shape = () if not channels else modules.channel_shape(
+        self.where(framework), np.shape(x), module.axis, channels[0])
+    values = [jax.numpy.reshape(define.constraint_value(learn, p, fixed),
+                                shape if learn.per_channel else ())
+              for p, learn in zip(params, self.learnable.values(), strict=True)]
+    x, *values = modules.cast(module.dtype, x, *values)
+    function: Callable[..., jax.Array] = self.function  # type: ignore[assignment]
+    return function(x, **dict(zip(self.learnable, values, strict=True)), **fixed)
+
+
+# Module arguments a parameter's name may not take: the modules' own.
+_RESERVED = {"num_parameters", "axis", *DTYPE_ARGUMENTS, "name", "parent", "init", "apply",
+             "params", "variables", "scope", "rngs", "train", "eval", "setup", "spec"}
+
+
+def _camel(name: str) -> str:
+  """``beta_swish`` -> ``BetaSwish``: the class name of an activation's module."""
+  return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
+def from_activation(function: Callable[..., jax.Array],
+                    learnable: Mapping[str, Learnable | None] | Sequence[str] | None = None,
+                    *, name: str | None = None, where: str = "module",
+                    doc: str | None = None,
+                    example: tuple[str, str, str] | Mapping[str, str] | None = None,
+                    words: Mapping[str, Mapping[str, str]] | None = None,
+                    qualified: bool = True) -> Spec:
+  """The Spec of the module that learns ``function``'s parameters.
+
+  Args:
+    function: the activation, ``function(x, *params)``.
+    learnable: its learnable parameters, as :func:`jaxact.define` takes them; None:
+      ``function.learnable`` (declared by :func:`jaxact.define`).
+    name: the class name; default the activation's name in CamelCase.
+    where: the factory errors name (``linen.module``).
+    doc, example, words: as :class:`Spec`'s; default a docstring made from the
+      declaration and no example.
+    qualified: errors name the module without ``jaxact.`` (a user's).
+
+  The constructor arguments are, in order: ``<p>_init`` for each learnable parameter
+  ``p``; ``num_parameters`` and ``axis`` if one is per channel; each parameter that is
+  not learnable, with the activation's default (keyword-only ``dtype``,
+  ``param_dtype`` and ``sharding`` follow, see :func:`signature`).
+  """
+  activation_name = getattr(function, "__name__", None) or repr(function)
+  if not callable(function):
+    errors.fail(where, "activation", "be an activation made by jaxact.define",
+                repr(function), TypeError)
+  try:
+    signature = inspect.signature(function)
+  except (TypeError, ValueError):
+    errors.fail(where, "activation", "have a signature (x, *params)", repr(function),
+                TypeError)
+  parameters = list(signature.parameters.values())[1:]
+  if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+    errors.fail(where, "activation", "take each parameter by name (not *params)",
+                f"{activation_name}{signature}", TypeError)
+  if learnable is None:
+    declared = getattr(function, "learnable", None)
+    if not declared:
+      errors.fail(where, "activation", "declare learnable parameters "
+                  "(jaxact.define(..., learnable=...)), or pass learnable=", activation_name)
+    learnable = declared
+  learnable = define._learnables(where, learnable, parameters)
+  if not learnable:
+    errors.fail(where, "learnable", "name at least one parameter", "none")
+  fixed = [p for p in parameters if p.name not in learnable]
+  for p in fixed:
+    if p.default is inspect.Parameter.empty:
+      errors.fail(where, "activation", f"give its parameter {p.name} a default, or make it "
+                  "learnable (a module needs a value for each)", f"{activation_name}{signature}")
+  arguments: dict[str, Any] = {f"{p}_init": learn.init for p, learn in learnable.items()}
+  if any(learn.per_channel for learn in learnable.values()):
+    arguments.update(num_parameters=1, axis=-1)
+  arguments.update({p.name: p.default for p in fixed})
+  clash = sorted((set(learnable) | {p.name for p in fixed}) & _RESERVED
+                 | set(learnable) & set(arguments))
+  if clash:
+    errors.fail(where, "activation", "have no parameter named as an argument of the "
+                f"module ({', '.join(sorted(_RESERVED))}, or <learnable>_init)",
+                ", ".join(clash))
+  name = name or _camel(activation_name)
+  if not name.isidentifier():
+    errors.fail(where, "name", "be an identifier", repr(name))
+  return Spec(name=name, arguments=arguments, function=function,
+              params={p: f"{p}_init" for p in learnable}, learnable=learnable,
+              fixed=tuple(p.name for p in fixed), qualified=qualified,
+              doc=doc if doc is not None else _declared_doc(name, function, learnable,
+                                                            arguments, fixed),
+              example=example, words=words or {})
+
+
+def _declared_doc(name: str, function: Callable[..., Any], learnable: Mapping[str, Learnable],
+                  arguments: Mapping[str, Any], fixed: Sequence[inspect.Parameter]) -> str:
+  """The docstring of a module from :func:`from_activation` (a :class:`string.Template`)."""
+  target = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}"
+  target = target.lstrip(".").replace("$", "$$")
+  summary = (inspect.getdoc(function) or "").strip().split("\n")[0].replace("$", "$$")
+  learned = ", ".join(f"``{p}``" for p in learnable)
+  args = [f"    {p}_init: the initial ``{p}`` (default {learn.init!r})."
+          for p, learn in learnable.items()]
+  if "num_parameters" in arguments:
+    args += [_CHANNEL_ARGS]
+  args += [f"    {p.name}: fixed, passed to the activation (default {p.default!r})."
+           for p in fixed]
+  args += [_dtype_doc("parameters", "the parameters' axis")]
+  shown = []
+  for p, learn in learnable.items():
+    shape = "``(num_parameters,)``" if learn.per_channel else "``(1,)``"
+    if learn.constraint is None:
+      how = f"initialised to ``{p}_init``"
+    elif learn.constraint == "positive":
+      how = (f"stored raw: the activation gets ``softplus(raw) > 0``, initialised to "
+             f"``{p}_init``")
+    else:
+      how = f"stored raw through a constraint, initialised to ``{p}_init``"
+    shown.append(f"    ``{p}``: shape {shape}, {how}.")
+  return (f"""{name}: :func:`{target}` with learned {learned}, as a Flax $framework module.
+
+  {summary}
+
+  Args:
+""" + "\n".join(args) + """
+
+  Parameters:
+""" + "\n".join(shown) + f"""
+
+  See also:
+    :func:`{target}`, :func:`jaxact.$framework.module`.
+  """)
 
 
 def signature(spec: Spec) -> dict[str, Any]:
@@ -283,11 +467,10 @@ $example
     :func:`jaxact.maxout`, :class:`jaxact.$other.Maxout`.
   """)
 
-SWISH = Spec(
-    name="Swish",
-    arguments={"beta_init": 1.0, "num_parameters": 1, "axis": -1},
-    function=jaxact.swish,
-    params={"beta": "beta_init"},
+# Swish and Snake are made as a user's module is, from the declaration of their
+# learnable parameter (their docs are their own).
+SWISH = from_activation(
+    jaxact.swish, {"beta": Learnable()}, name="Swish", qualified=False,
     example=("Swish()", "jnp.array([-2.0, 0.0, 1.0, 3.0])",
              "[-0.2384  0.      0.7311  2.8577]"),
     doc=r"""Swish with a learned slope :math:`\beta` per channel (or one shared).
@@ -314,11 +497,8 @@ $example
     :func:`jaxact.swish`, :class:`jaxact.$other.Swish`, :class:`AconC`.
   """)
 
-SNAKE = Spec(
-    name="Snake",
-    arguments={"alpha_init": 1.0, "num_parameters": 1, "axis": -1},
-    function=jaxact.snake,
-    params={"alpha": "alpha_init"},
+SNAKE = from_activation(
+    jaxact.snake, {"alpha": Learnable()}, name="Snake", qualified=False,
     example=("Snake()", "jnp.array([-1.0, 0.0, 1.0])", "[-0.2919  0.      1.7081]"),
     doc=r"""Snake with a learned frequency :math:`\alpha` per channel (or one shared).
 

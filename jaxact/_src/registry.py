@@ -10,9 +10,10 @@ from typing import Any
 
 from jaxact._src import errors
 
-# Public names that are not activations: the lookup itself and the definition API, and
-# gated, which takes an activation.
-_NOT_ACTIVATIONS = frozenset({"get", "available", "gated", "define", "with_derivative"})
+# Public names that are not activations: the lookup itself and the definition API (with
+# its Learnable declaration), and gated, which takes an activation.
+_NOT_ACTIVATIONS = frozenset({"get", "available", "gated", "define", "with_derivative",
+                              "Learnable"})
 
 # Activations users defined with jaxact.define(..., register=True), by name.
 _registered: dict[str, Callable[..., Any]] = {}
