@@ -508,6 +508,26 @@ def _exp_shifted(d, dl):
   return e if dl is None else e + e * dl  # exp(d + dl), dl being below half an ulp of d
 
 
+def _rest(d, e, axes):
+  """``(T, r)`` for a row's shifted exponentials ``e = exp(d)``: T the row sum without one
+  maximum's exact 1 (the sum is 1 + T), and ``r = 1 - softmax``, each without
+  cancellation: at a maximum ``r = T / (1 + T)`` (``1 - e / (1 + T)`` would round to 0
+  where T is below an ulp of 1); elsewhere ``e <= 1 <= 1 + T - e``, so ``r >= 1/2``."""
+  top = d == 0
+  count = jnp.maximum(jnp.sum(top, axes, keepdims=True, dtype=jnp.int32), 1)
+  t = jnp.sum(jnp.where(top, 0, e), axes, keepdims=True) + (count - 1).astype(e.dtype)
+  return t, jnp.where(top, t, 1 + t - e) / (1 + t)
+
+
+def _centred(t, s, r, axes):
+  """``t - <s, t>`` (the tangent of log_softmax), as ``r t - (sum(u) - u)`` with
+  ``u = s t``: the same value (r + s = 1), but its transpose, the pullback of a
+  cotangent ``c``, is ``r c + s (c - sum(c))``, in which a maximum's ``1 - s``, tiny
+  where the others are far below it, is ``r``, not a difference that rounds to 0."""
+  u = s * t
+  return r * t - (jnp.sum(u, axes, keepdims=True) - u)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
 def _softmax(x, where, axes, exact):
   d, dl, _ = _shifted(x, where, axes, exact)
@@ -522,29 +542,28 @@ def _softmax_jvp(axes, exact, primals, tangents):
   x, where = primals
   t, _ = tangents
   s = _softmax(x, where, axes, exact)
-  return s, s * (t - jnp.sum(s * t, axes, keepdims=True))
+  d, dl, _ = _shifted(x, where, axes, exact)  # the forward's, merged by XLA
+  _, r = _rest(d, _exp_shifted(d, dl), axes)
+  return s, s * _centred(t, s, r, axes)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
 def _log_softmax(x, where, axes, exact):
-  """``(log_softmax(x), softmax(x))`` along ``axes``, from one pass."""
+  """``(log_softmax(x), softmax(x), 1 - softmax(x))`` along ``axes``, from one pass."""
   d, dl, _ = _shifted(x, where, axes, exact)
   e = _exp_shifted(d, dl)
   # The log of the row sum as log1p(T), T the sum without one maximum's exact 1, so
   # that the maximum's entry -log1p(T) keeps its digits when T is tiny.
-  top = d == 0
-  count = jnp.maximum(jnp.sum(top, axes, keepdims=True, dtype=jnp.int32), 1)
-  t = jnp.sum(jnp.where(top, 0, e), axes, keepdims=True) + (count - 1).astype(e.dtype)
+  t, r = _rest(d, e, axes)
   # dl is not added back: d's own rounding is under half an ulp of y = d - log1p(T).
-  return d - jnp.log1p(t), e / (1 + t)
+  return d - jnp.log1p(t), e / (1 + t), r
 
 
 @_log_softmax.defjvp
 def _log_softmax_jvp(axes, exact, primals, tangents):
   x, where = primals
   t, _ = tangents
-  y, s = _log_softmax(x, where, axes, exact)
-  mean = jnp.sum(s * t, axes, keepdims=True)
+  y, s, r = _log_softmax(x, where, axes, exact)
   # log_softmax is constant (-inf) at masked entries and on rows with nothing above
   # -inf: its derivative is 0 there (not the 1 of x_i - logsumexp(x)); NaN rows stay
   # NaN. The maximum is the forward's own (the same expression, merged by XLA).
@@ -552,7 +571,8 @@ def _log_softmax_jvp(axes, exact, primals, tangents):
   live = m > -jnp.inf
   keep = live if where is None else live & where
   keep = keep | jnp.isnan(m)
-  return (y, s), (jnp.where(keep, t - mean, 0), s * (t - mean))
+  centred = _centred(t, s, r, axes)
+  return (y, s, r), (jnp.where(keep, centred, 0), s * centred, -(s * centred))
 
 
 def _normalise_apply(fn, kernel, x, axis, where):
@@ -576,7 +596,9 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
     \mathrm{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \qquad m = \max_j x_j
 
   Derivative (a ``custom_jvp`` rule): :math:`J t = y \odot (t - \langle y, t\rangle)`
-  with :math:`y = \mathrm{softmax}(x)`; it never forms :math:`\infty - \infty`.
+  with :math:`y = \mathrm{softmax}(x)`; it never forms :math:`\infty - \infty`, and
+  :math:`1 - y_k` at a maximum is the sum of the others, not a difference that rounds to
+  0.
 
   Numerics: computed with the maximum subtracted, in float32 for half-precision
   inputs and rounded once, so no exponential overflows (a 4096-entry float16 row
@@ -638,7 +660,10 @@ def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
     \qquad m = \max_j x_j = x_k
 
   Derivative (a ``custom_jvp`` rule): :math:`J t = t - \langle \mathrm{softmax}(x), t
-  \rangle`; it never forms :math:`\infty - \infty`.
+  \rangle`; it never forms :math:`\infty - \infty`, and :math:`1 - \mathrm{softmax}(x)_k`
+  at a maximum is the sum of the others, not a difference that rounds to 0 (the slope
+  of :math:`\mathrm{log\_softmax}([x, 0])_0 = \mathrm{log\_sigmoid}(x)` stays exact for
+  large :math:`x`).
 
   Numerics: exact where :func:`softmax` underflows (:math:`x_i - m \ll -100` gives
   :math:`x_i - m - \log(\ldots)`, not :math:`\log 0`); the log of the sum is taken
@@ -690,7 +715,7 @@ def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
   See also:
     :func:`softmax`, :func:`log_sigmoid`.
   """
-  (y, _), out, weak = _normalise_apply("log_softmax", _log_softmax, x, axis, where)
+  (y, _, _), out, weak = _normalise_apply("log_softmax", _log_softmax, x, axis, where)
   return dtypes.finish(y, out, weak)
 
 
