@@ -33,7 +33,8 @@ This file is the tutorial's code, in three steps:
 :func:`reference` is a float64 NumPy reference of the value and the partial
 derivatives, written apart from both (tests check it against mpmath).
 
-Run ``python examples/xielu.py`` to print where the naive version goes wrong.
+Run ``python examples/xielu.py`` to print :func:`jaxact.testing.check`'s reports of
+both, at the initial parameters and at alpha_n = 1.5 (:func:`audit`).
 """
 
 from __future__ import annotations
@@ -233,92 +234,37 @@ def reference(x, alpha_p=ALPHA_INIT, alpha_n=ALPHA_INIT, beta=BETA, eps=EPS):
   return tuple(np.where(nan, np.nan, a) for a in (y, dx, dap, dan, db, de))
 
 
-# ------------------------------------------------------------- the comparison
+# ------------------------------------------------------------- 4. the checker
+
+#: The parameters as the function sees them for bfloat16, float16 and float32 inputs:
+#: rounded to float32, the compute dtype (eps = -1e-6 is not a float32 number, and the
+#: kink of the float32 function is where x equals the rounded eps).
+EPS32 = float(np.float32(EPS))
 
 
-def _ulps(got, want, dtype, allowed=0.0) -> np.ndarray:
-  """|got - want| in ulps of ``dtype`` at ``want`` beyond an ``allowed`` absolute error
-  (inf where one is not finite and they differ, 0 where they agree)."""
-  got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-  with np.errstate(all="ignore"):
-    rounded = want.astype(dtype).astype(np.float64)  # +-inf where the true value overflows
-    same = (got == rounded) | (np.isnan(got) & np.isnan(want))
-    tiny = float(jnp.finfo(dtype).smallest_subnormal)
-    spacing = np.maximum(np.abs(np.spacing(np.abs(rounded).astype(dtype))).astype(np.float64),
-                         tiny)
-    err = np.maximum(np.abs(got - want) - allowed, 0.0) / spacing
-  return np.where(same, 0.0, np.where(np.isfinite(err), err, np.inf))
+def audit(fn=None, *, quick: bool = False, contexts: bool = True, **params):
+  """:func:`jaxact.testing.check` of ``fn`` (:func:`xielu` by default) at ``params``
+  against :func:`reference`: the value and d/dx on every bfloat16 and float16 input and
+  a float32 sweep, the kinks, +-inf and NaN, the partials in alpha_p and alpha_n, the
+  compile contexts and the transforms."""
+  from jaxact import testing  # the checker: NumPy and SciPy, jax's own dependencies
 
+  fn = xielu if fn is None else fn
+  at = {n: float(np.float32(v)) for n, v in {"eps": EPS, **params}.items()}
 
-LABELS = ("value", "d/dx", "d/dalpha_p", "d/dalpha_n", "d/dbeta", "d/deps")
+  def part(i):
+    return lambda x: reference(x, **at)[i]
 
-
-def compare(fn, x, dtype=np.float32, **params) -> dict:
-  """The worst errors of ``fn``'s value and partials against :func:`reference`, in ulps,
-  beyond what a backward-stable float32 evaluation may lose near a zero (the library's
-  contract: 8 * 2^-23 * |x q'(x)| for a quantity q), the kinks x = 0 and x = eps left
-  out for the partials."""
-  x = np.asarray(x, dtype)
-  names = ("alpha_p", "alpha_n", "beta", "eps")
-  # the parameters as the function sees them, rounded to dtype (eps = -1e-6 is not a
-  # float32 number)
-  values = {n: float(np.asarray(params.get(n, d), dtype))
-            for n, d in zip(names, (ALPHA_INIT, ALPHA_INIT, BETA, EPS), strict=True)}
-  args = [jnp.asarray(values[n], dtype) for n in names]
-  xs = jnp.asarray(x)
-  y = fn(xs, *args)
-  partials = jax.vmap(jax.grad(fn, argnums=(0, 1, 2, 3, 4)), (0, None, None, None, None))(
-      xs, *args)
-  x64 = x.astype(np.float64)
-  want = reference(x64, **values)
-  a_p, a_n, eps = values["alpha_p"], values["alpha_n"], values["eps"]
-  with np.errstate(all="ignore"):
-    slopes = (want[1],  # of the value
-              np.where(x64 > 0, 2 * a_p, np.where(x64 <= eps, a_n * np.exp(x64), 0.0)),
-              2 * x64, np.where(x64 > 0, 0.0, np.where(x64 <= eps, np.expm1(x64), -1.0)),
-              np.ones_like(x64), np.zeros_like(x64))
-    # (absolute errors below 2^-110, results every backend flushes, are not counted)
-    allowed = [8 * 2.0**-23 * np.nan_to_num(np.abs(x64 * q)) + 2.0**-110 for q in slopes]
-  kink = (x64 == 0) | (x64 == eps)
-  # subnormal float32 inputs: CPUs and accelerators flush them to zero
-  flushed = (x64 != 0) & (np.abs(x64) < 2.0**-126)
-  report = {}
-  for i, (label, got, ref) in enumerate(zip(LABELS, (y, *partials), want, strict=True)):
-    ulps = np.where(flushed | (kink if i else False), 0.0, _ulps(got, ref, dtype, allowed[i]))
-    worst = int(np.argmax(ulps))
-    got = np.asarray(got, np.float64)
-    with np.errstate(over="ignore"):
-      finite = np.isfinite(ref.astype(dtype).astype(np.float64))
-    report[label] = {"max_ulp": float(ulps[worst]), "at": float(x[worst]),
-                     "got": float(got[worst]), "want": float(ref[worst]),
-                     "nan": int(np.sum(np.isnan(got) & ~np.isnan(ref))),
-                     "inf": int(np.sum(np.isinf(got) & finite))}
-  return report
-
-
-def grid(dtype) -> np.ndarray:
-  """Every finite bfloat16 / float16 number and the infinities, or for float32 a
-  log-spaced sweep with the special points."""
-  if np.dtype(dtype).itemsize == 2:
-    bits = np.arange(2**16, dtype=np.uint16)
-    x = bits.view(jnp.bfloat16 if dtype == jnp.bfloat16 else np.float16)
-    return x[~np.isnan(x.astype(np.float32))]
-  special = np.array([-np.inf, -3e38, -1e30, -100.0, -1.0, -0.1, -1e-3, -1e-5, -1e-6,
-                      -5e-7, 0.0, 1e-3, 1.0, 1e19, 3e19, np.inf])
-  sweep = np.logspace(-8, np.log10(3.4e38), 20001)
-  return np.concatenate([special, -sweep, sweep]).astype(dtype)
+  return testing.check(fn, part(0), derivative=part(1), kinks=(0.0, at["eps"]),
+                       params=params, partials={"alpha_p": part(2), "alpha_n": part(3)},
+                       quick=quick, contexts=contexts, transforms=contexts)
 
 
 def main() -> None:
-  for dtype in (jnp.bfloat16, np.float32):
-    for params in ({}, {"alpha_n": 1.5}):
-      print(f"{np.dtype(dtype).name}, {params or 'the initial parameters'} "
-            "(ulps beyond the contract's allowance near zeros; kinks left out):")
-      for fn in (xielu_naive, xielu):
-        for label, r in compare(fn, grid(dtype), dtype, **params).items():
-          print(f"  {fn.__name__:12s} {label:11s} max {r['max_ulp']:9.3g} ulp at x = "
-                f"{r['at']:.3g}: {r['got']:.8g} (want {r['want']:.8g}); NaN: {r['nan']}, "
-                f"inf where finite: {r['inf']}")
+  for params in ({}, {"alpha_n": 1.5}):
+    for fn in (xielu_naive, xielu):
+      print(f"--- {fn.__name__}({', '.join(f'{k}={v}' for k, v in params.items())})")
+      print(audit(fn, **params), flush=True)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ Needs NumPy, SciPy and ml_dtypes (jax's own dependencies); mpmath for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -98,17 +98,25 @@ Float64Fn = Callable[[Any], Any]
 
 def check(fn: Callable[[jax.Array], jax.Array], reference: Reference | Float64Fn, *,
           derivative: Float64Fn | None = None, kinks: Sequence[float] = (),
+          params: Mapping[str, Any] | None = None,
+          partials: Mapping[str, Float64Fn] | None = None,
           name: str | None = None, dtypes: Sequence[Any] = ("bfloat16", "float16", "float32"),
           contexts: bool = True, transforms: bool = True, residuals: bool = True,
           quick: bool = False, max_abs: float = math.inf, progress: bool = False) -> Report:
   """Checks an elementwise function against a reference, value and derivative.
 
   Args:
-    fn: the function, ``x -> y`` elementwise (bind parameters with ``functools.partial``).
+    fn: the function, ``x -> y`` elementwise, or ``fn(x, **params)``.
     reference: a float64 NumPy function of x, or a :class:`Reference`.
     derivative: the reference derivative, a float64 NumPy function; derived if None and
       ``reference`` has none.
     kinks: inputs where the derivative is a convention (added to the reference's).
+    params: keyword parameters ``fn`` is called with (``fn(x, **params)``).
+    partials: parameter name -> the float64 reference of the partial derivative in that
+      parameter, as a function of x (at ``params``, or ``fn``'s default for one not in
+      ``params``): checked over each dtype's sweep like the derivative (its bound, the
+      kinks included), with the parameter an array of x's shape, as a per-element
+      learnable parameter; cells ``d/dNAME``.
     name: what the report calls ``fn`` (default: its ``__name__``).
     dtypes: the dtypes swept: any of ``"bfloat16"``, ``"float16"``, ``"float32"`` and
       ``"float64"`` (there: 1e-12 relative plus a backward-stable allowance).
@@ -136,7 +144,8 @@ def check(fn: Callable[[jax.Array], jax.Array], reference: Reference | Float64Fn
     >>> report.ok
     True
   """
-  return _checker.check(fn, reference, derivative=derivative, kinks=kinks, name=name,
+  return _checker.check(fn, reference, derivative=derivative, kinks=kinks, params=params,
+                        partials=partials, name=name,
                         dtypes=dtypes, contexts=contexts, transforms=transforms,
                         residuals=residuals, quick=quick, max_abs=max_abs, progress=progress)
 

@@ -10,10 +10,13 @@ dozen points.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import math
 import time
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -185,8 +188,9 @@ def _special_cells(quantity, got, want, specials, dtype, ref: Reference) -> list
 
 
 def _kink_cells(quantity, got, want, x, dtype, ref: Reference) -> list[Cell]:
-  """At each kink, exactly the reference's result, rounded (the conventions); the
-  derivative only where it is given."""
+  """At each kink, the reference's result: the derivative exactly, rounded (the
+  conventions), where it is given; the value within its accuracy bound (or exactly):
+  at a jump, the side taken is a convention too, and the bound tells the sides apart."""
   at = np.isin(x.astype(np.float64), ref.kinks)
   if not at.any() or (quantity == "derivative" and ref.derived):
     return []
@@ -194,6 +198,10 @@ def _kink_cells(quantity, got, want, x, dtype, ref: Reference) -> list[Cell]:
   with np.errstate(all="ignore"):
     rounded = np.asarray(want(x.astype(np.float64)), np.float64).astype(dtype)
   same = _same(got, rounded)
+  if quantity == "value" and dtype in accuracy.BOUNDS:
+    with np.errstate(all="ignore"):
+      err = accuracy.measure(got, want, x, dtype, ref.kinks)
+    same = same | (err <= accuracy.BOUNDS[dtype][0])
   i = int(np.argmin(same))
   return [Cell("kinks", dtype.name, quantity, bool(same.all()), points=int(x.size),
                bad=int((~same).sum()), worst_x=_f64(x[i]), got=_f64(got[i]),
@@ -323,8 +331,41 @@ def _same_array(a, b) -> bool:
 # ----------------------------------------------------------------------------- check
 
 
+def partial_cells(fn: Callable, params: Mapping[str, Any], partials: Mapping[str, Float64Fn],
+                  ref: Reference, dtype, quick: bool = False,
+                  max_abs: float = math.inf) -> list[Cell]:
+  """Accuracy of each partial derivative ``d fn(x, **params) / d p`` over the sweep of
+  ``dtype``, against the float64 ``partials[p]`` (a function of x), with the parameter an
+  array of x's shape (a per-element learnable parameter); the kinks included."""
+  dtype = _dtype(dtype)
+  x = sweep_inputs(dtype, ref.kinks, quick, max_abs)
+  cells = []
+  for p, want in partials.items():
+    value = params[p] if p in params else inspect.signature(fn).parameters[p].default
+    with _x64(dtype):
+      got = _partial(fn, dict(params), p, value, x)
+    cells.append(_accuracy_cell(f"d/d{p}", got.astype(dtype), want, x, dtype, ref,
+                                fn_at_kinks=None))
+  return cells
+
+
+def _partial(fn, params, p, value, x) -> np.ndarray:
+  work = jnp.float64 if x.dtype == np.float64 else jnp.float32
+
+  @jax.jit
+  def run(x):
+    def of(v):
+      return fn(x, **{**params, p: v})
+    v = jnp.full(x.shape, value, work)
+    return jax.jvp(of, (v,), (jnp.ones_like(v),))[1]
+
+  return np.asarray(run(jnp.asarray(x)))
+
+
 def check(fn: Callable[[jax.Array], jax.Array], reference: Reference | Float64Fn, *,
           derivative: Float64Fn | None = None, kinks: Sequence[float] = (),
+          params: Mapping[str, Any] | None = None,
+          partials: Mapping[str, Float64Fn] | None = None,
           name: str | None = None, dtypes: Sequence = DEFAULT_DTYPES, contexts: bool = True,
           transforms: bool = True, residuals: bool = True, quick: bool = False,
           max_abs: float = math.inf, progress: bool = False) -> Report:
@@ -332,6 +373,8 @@ def check(fn: Callable[[jax.Array], jax.Array], reference: Reference | Float64Fn
   start = time.perf_counter()
   ref = resolve(reference, derivative, tuple(kinks))
   name = name or getattr(fn, "__name__", None) or repr(fn)
+  params, partials = dict(params or {}), dict(partials or {})
+  with_params, fn = fn, (functools.partial(fn, **params) if params else fn)
   dtypes = [_dtype(d) for d in dtypes]
   plan = _context_plan(dtypes, quick) if contexts else []
   steps = len(dtypes) + sum(len(p) for _, p in plan) + int(transforms) + int(residuals)
@@ -341,6 +384,9 @@ def check(fn: Callable[[jax.Array], jax.Array], reference: Reference | Float64Fn
     for dtype in dtypes:
       bar.set_description(f"{name}: {dtype.name} sweep")
       report.cells += sweep_cells(fn, ref, dtype, quick, max_abs)
+      if partials:
+        report.cells += partial_cells(with_params, params, partials, ref, dtype, quick,
+                                      max_abs)
       bar.update()
     for dtype, programs_ in plan:
       bar.set_description(f"{name}: {dtype.name} contexts")
