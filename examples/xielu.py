@@ -39,7 +39,6 @@ both, at the initial parameters and at alpha_n = 1.5 (:func:`audit`).
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 

@@ -222,7 +222,7 @@ def test_dtype_policy(fn):
   assert not np.isnan(grad(naive)(jnp.array([np.nan], jnp.float32))[0])
 
 
-# ----------------------------------------------------------------------------- relu, Keras's parameters
+# ------------------------------------------------------ relu with Keras's parameters
 
 
 @pytest.mark.parametrize("params,want,slopes", [
