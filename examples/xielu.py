@@ -252,7 +252,10 @@ def audit(fn=None, *, quick: bool = False, contexts: bool = True, **params):
   at = {n: float(np.float32(v)) for n, v in {"eps": EPS, **params}.items()}
 
   def part(i):
-    return lambda x: reference(x, **at)[i]
+    def ref(x):
+      return reference(x, **at)[i]
+    ref.__name__ = f"xielu.reference[{i}]"
+    return ref
 
   return testing.check(fn, part(0), derivative=part(1), kinks=(0.0, at["eps"]),
                        params=params, partials={"alpha_p": part(2), "alpha_n": part(3)},
