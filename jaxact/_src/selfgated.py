@@ -74,9 +74,13 @@ def _gelu_tanh_z(xc):
 
 
 def _gelu_tanh_forward(x):
+  # lax.logistic, one op: the value needs sigmoid(z) alone, which 1 / (1 + e^-z) gives to
+  # full relative precision in both tails (an underflowed tail is below 2^-110). XLA TPU
+  # then recomputes the output in the backward pass as for jax.nn.gelu; built from exp
+  # and a division, it keeps the output of a gated block, act(g) * u (1.30x jax.nn's
+  # temp in bfloat16).
   c = _gelu_tanh_cutoff(x)
-  s, _ = numerics.logistic_pair(_gelu_tanh_z(jnp.clip(x, -c, c)))
-  return jnp.maximum(x, -c) * s
+  return jnp.maximum(x, -c) * jax.lax.logistic(_gelu_tanh_z(jnp.clip(x, -c, c)))
 
 
 def _gelu_tanh_derivative(x, y):
@@ -205,9 +209,12 @@ _swish = define(_swish_forward, _swish_derivative, name="swish", params=("beta",
 
 def _silu_forward(x):
   # x sigmoid(x) with x = -inf read as the most negative finite x (sigmoid is 0 there,
-  # and -inf * 0 would be NaN). beta = 1 needs none of swish's care for small beta.
+  # and -inf * 0 would be NaN). beta = 1 needs none of swish's care for small beta. One
+  # product of a selected gate, not a selection of two products: the same values, but
+  # XLA TPU then recomputes the output in the backward pass of a gated block, act(g) * u,
+  # as for jax.nn.silu, instead of keeping it (1.30x jax.nn's temp in bfloat16).
   _, big, small, positive = numerics.logistic(x)
-  return jnp.where(positive, x * big, jnp.maximum(x, -numerics.Z_CLAMP) * small)
+  return jnp.maximum(x, -numerics.Z_CLAMP) * jnp.where(positive, big, small)
 
 
 def _silu_slope_forward(x):
