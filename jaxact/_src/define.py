@@ -13,7 +13,7 @@ import functools
 import inspect
 import types
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import jax
 import numpy as np
@@ -268,6 +268,40 @@ def _checks(where: str, checks: Mapping[str, Check | Sequence[Check]] | None,
   return out
 
 
+#: What :func:`define` returns: ``fn(x, *params)``, an array of x's shape and dtype.
+Activation = Callable[..., jax.Array]
+
+
+@overload
+def define(
+    forward: Forward,
+    derivative: Derivative | None = None,
+    *,
+    name: str | None = None,
+    params: Sequence[str] | None = None,
+    checks: Mapping[str, Check | Sequence[Check]] | None = None,
+    slope_from_output: bool = False,
+    keep_derivative: bool = False,
+    register: bool = False,
+    learnable: Mapping[str, Learnable | None] | Sequence[str] | None = None,
+) -> Activation: ...
+
+
+@overload
+def define(
+    forward: None = None,
+    derivative: Derivative | None = None,
+    *,
+    name: str | None = None,
+    params: Sequence[str] | None = None,
+    checks: Mapping[str, Check | Sequence[Check]] | None = None,
+    slope_from_output: bool = False,
+    keep_derivative: bool = False,
+    register: bool = False,
+    learnable: Mapping[str, Learnable | None] | Sequence[str] | None = None,
+) -> Callable[[Forward], Activation]: ...
+
+
 def define(
     forward: Forward | None = None,
     derivative: Derivative | None = None,
@@ -279,7 +313,7 @@ def define(
     keep_derivative: bool = False,
     register: bool = False,
     learnable: Mapping[str, Learnable | None] | Sequence[str] | None = None,
-) -> Any:
+) -> Activation | Callable[[Forward], Activation]:
   r"""Defines an elementwise activation from its formula and its derivative rule.
 
   The result is an activation like jaxact's own (every one of them is made by this
