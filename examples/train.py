@@ -109,11 +109,10 @@ def activation_layer(name: str, width: int, rngs: nnx.Rngs):
     fn = resolve(name)
     if not getattr(fn, "learnable", None):
       return fn
+    import importlib
     import inspect
 
-    import jaxact.nnx
-
-    cls = jaxact.nnx.module(fn)
+    cls = importlib.import_module("jaxact.nnx").module(fn)
     per_channel = "num_parameters" in inspect.signature(cls.__init__).parameters
     return cls(num_parameters=width) if per_channel else cls()
   if name in LEARNABLE:

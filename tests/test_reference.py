@@ -211,12 +211,24 @@ def mp_rrelu_d(x, lower=0.125, upper=1 / 3, slope=None):
   return MPF(1) if x > 0 else _rrelu_slope(lower, upper, slope)
 
 
+def mp_relu(x, negative_slope=0, max_value=None, threshold=0):
+  """Keras's relu: min(x, max_value) above the threshold, negative_slope (x - t) below."""
+  cap = mp.inf if max_value is None else max_value
+  return _pw(x > threshold, min(x, cap), negative_slope * (x - threshold))
+
+
+def mp_relu_d(x, negative_slope=0, max_value=None, threshold=0):
+  capped = max_value is not None and x >= max_value
+  return _pw(x > threshold, 0 if capped else 1, negative_slope)
+
+
 # name -> (value, derivative, {"value": scale, "grad": scale} for cancelling sums)
 MP = {
   "sigmoid": (sig, sigp),
   "tanh": (mp.tanh, lambda x: mp.sech(x) ** 2),
   "log_sigmoid": (lambda x: -mp.log1p(mp.exp(-x)), lambda x: sig(-x)),
-  "relu": (lambda x: max(x, 0), lambda x: _pw(x > 0, 1, 0)),
+  "relu": (mp_relu, mp_relu_d),
+  "exponential": (mp.exp, mp.exp),
   "leaky_relu": (
     lambda x, negative_slope=0.01: _pw(x >= 0, x, negative_slope * x),
     lambda x, negative_slope=0.01: _pw(x > 0, 1, negative_slope),
@@ -812,6 +824,10 @@ def test_no_warnings_and_finite(case):
         R.PARAM_GRADS[name](EXTREME, **p)
       vf, vg = f(F32_FINITE, **p), g(F32_FINITE, **p)
   # finite where the true value is finite (squared relu family at 3.4e38 is 1.2e77: finite)
+  if name == "exponential":  # e^x overflows float64 itself past 709.78
+    overflow = F32_FINITE > np.log(np.finfo(np.float64).max)
+    assert np.array_equal(np.isinf(vf), overflow) and np.array_equal(np.isinf(vg), overflow)
+    return
   assert np.isfinite(vf).all(), vf
   assert np.isfinite(vg).all(), vg
 
@@ -1120,6 +1136,7 @@ def test_registries_cover_api():
     "sigmoid",
     "tanh",
     "relu",
+    "exponential",
     "leaky_relu",
     "prelu",
     "elu",

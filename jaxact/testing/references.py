@@ -221,7 +221,7 @@ def relu_grad(x, negative_slope=0.0, max_value=None, threshold=0.0):
   x, a, t = _f64(x), _f64(negative_slope), _f64(threshold)
   m = np.inf if max_value is None else _f64(max_value)
   above = x > t
-  return _fix(x, np.where(above, np.where(_relu_capped(x, m), 0.0, 1.0), a + 0 * x))
+  return _fix(x, np.where(above, np.where(_relu_capped(x, m), 0.0, 1.0), a))
 
 
 @_quiet
@@ -233,7 +233,7 @@ def relu_param_grads(x, negative_slope=0.0, max_value=None, threshold=0.0):
   above = x > t
   return {"negative_slope": _fix(x, np.where(above, 0.0, x - t)),
           "max_value": _fix(x, np.where(above & _relu_capped(x, m), 1.0, 0.0)),
-          "threshold": _fix(x, np.where(above, 0.0, -a + 0 * x))}
+          "threshold": _fix(x, np.where(above, 0.0, -a))}
 
 
 @_quiet
