@@ -50,6 +50,25 @@ def grad(fn, argnums=0):
   return derivative
 
 
+def pinned(backend, fn, *args):
+  """``fn(*args)`` traced afresh under ``backend``'s residual policy (jit caches do not
+  key on the policy, so they are cleared around it), as NumPy arrays."""
+  from jaxact._src import core
+
+  jax.clear_caches()
+  try:
+    with core.pinned_policy(backend):
+      return jax.tree_util.tree_map(np.asarray, fn(*args))
+  finally:
+    jax.clear_caches()
+
+
+def kept(fn, x):
+  """The arrays a backward pass of ``fn`` at ``x`` keeps: the residuals of its vjp."""
+  return [leaf for leaf in jax.tree_util.tree_leaves(jax.vjp(fn, x)[1])
+          if isinstance(leaf, jax.Array)]
+
+
 def simulated_devices_env(count: int) -> dict[str, str]:
   """This process's environment with ``count`` simulated CPU devices (and no other
   XLA_FLAGS), for :func:`checks_in_subprocess`."""

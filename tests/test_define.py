@@ -16,6 +16,7 @@ import pytest
 
 import jaxact
 from jaxact._src import core, registry
+from tests.helpers import kept, pinned
 
 
 def _swish_rule(x, y, beta):
@@ -57,7 +58,8 @@ def test_integers_promote_and_python_scalars_stay_weak():
   assert beta_swish(jnp.arange(3)).dtype == jnp.float32
   weak = beta_swish(0.5)
   assert weak.weak_type and (jnp.ones(2, jnp.bfloat16) * weak).dtype == jnp.bfloat16
-  assert jax.jit(lambda v: (jnp.ones(2, jnp.bfloat16) * beta_swish(v)).dtype == jnp.bfloat16)
+  # under jit a Python float is a weakly typed argument: the product stays bfloat16
+  assert jax.jit(lambda v: jnp.ones(2, jnp.bfloat16) * beta_swish(v))(0.5).dtype == jnp.bfloat16
 
 
 def test_keyword_positional_and_per_channel_parameters():
@@ -168,13 +170,7 @@ def test_each_backends_residual_policy_applies(backend, dtype, kept_dtype):
                             lambda x, y: jnp.where(y > 0, 1.0, 0.0), name="relu_like",
                             slope_from_output=True)
   x = jnp.linspace(-3, 3, 64, dtype=dtype).reshape(8, 8)
-  jax.clear_caches()
-  try:
-    with core.pinned_policy(backend):
-      leaves = [leaf for leaf in jax.tree_util.tree_leaves(jax.vjp(relu_like, x)[1])
-                if isinstance(leaf, jax.Array) and leaf.size == x.size]
-  finally:
-    jax.clear_caches()
+  leaves = [leaf for leaf in pinned(backend, kept, relu_like, x) if leaf.size == x.size]
   assert leaves and all(leaf.dtype == kept_dtype for leaf in leaves)
   assert sum(leaf.nbytes for leaf in leaves) <= x.nbytes
 

@@ -16,32 +16,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxact._src import core
 from jaxact._src.testing import accuracy
 from jaxact._src.testing.evaluate import value_and_derivative
 from tests.cases import ELEMENTWISE, VECTOR, ids
+from tests.helpers import kept, pinned
 
 GATED = [c for c in VECTOR if c.name in ("glu", "reglu", "geglu", "swiglu")]
 SMOOTH = [c for c in ELEMENTWISE if c.smooth]
 POINTS = np.array([-30.0, -7.5, -2.0, -1.0, -0.3, -1e-3, 1e-3, 0.3, 1.0, 2.0, 7.5, 30.0],
                   np.float32)
-
-
-def pinned(backend, fn, *args):
-  """``fn(*args)`` traced afresh under ``backend``'s policy (jit caches do not key on
-  the policy, so they are cleared around it)."""
-  jax.clear_caches()
-  try:
-    with core.pinned_policy(backend):
-      return jax.tree_util.tree_map(np.asarray, fn(*args))
-  finally:
-    jax.clear_caches()
-
-
-def kept(fn, x):
-  """The arrays a backward pass of ``fn`` at ``x`` keeps: the residuals of its vjp."""
-  return [leaf for leaf in jax.tree_util.tree_leaves(jax.vjp(fn, x)[1])
-          if isinstance(leaf, jax.Array)]
 
 
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))

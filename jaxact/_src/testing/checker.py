@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxact._src.testing import accuracy, contexts, progress
-from jaxact._src.testing.evaluate import value_and_derivative
+from jaxact._src.testing.evaluate import param_derivative, value_and_derivative
 from jaxact._src.testing.reference import Float64Fn, Reference, resolve
 from jaxact._src.testing.report import Cell, Report
 
@@ -343,23 +343,10 @@ def partial_cells(fn: Callable, params: Mapping[str, Any], partials: Mapping[str
   for p, want in partials.items():
     value = params[p] if p in params else inspect.signature(fn).parameters[p].default
     with _x64(dtype):
-      got = _partial(fn, dict(params), p, value, x)
+      got = param_derivative(fn, x, p, value, dtype, params)
     cells.append(_accuracy_cell(f"d/d{p}", got.astype(dtype), want, x, dtype, ref,
                                 fn_at_kinks=None))
   return cells
-
-
-def _partial(fn, params, p, value, x) -> np.ndarray:
-  work = jnp.float64 if x.dtype == np.float64 else jnp.float32
-
-  @jax.jit
-  def run(x):
-    def of(v):
-      return fn(x, **{**params, p: v})
-    v = jnp.full(x.shape, value, work)
-    return jax.jvp(of, (v,), (jnp.ones_like(v),))[1]
-
-  return np.asarray(run(jnp.asarray(x)))
 
 
 def check(fn: Callable[[jax.Array], jax.Array], reference: Reference | Float64Fn, *,

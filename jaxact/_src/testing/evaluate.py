@@ -29,14 +29,18 @@ def value_and_derivative(fn, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   return np.asarray(y), np.asarray(dx)
 
 
-def param_derivative(fn, x: np.ndarray, param: str, value: float, dtype) -> np.ndarray:
-  """d fn(x, param=value) / d param elementwise, with the parameter a float32 array of
-  x's shape (as a per-element learnable parameter would be)."""
+def param_derivative(fn, x: np.ndarray, param: str, value: float, dtype,
+                     others=None) -> np.ndarray:
+  """d fn(x, param=value, **others) / d param elementwise, with the parameter an array of
+  x's shape in the compute dtype (float32, or float64 for float64 inputs), as a
+  per-element learnable parameter would be."""
+  work = jnp.float64 if np.dtype(dtype) == np.float64 else jnp.float32
+  others = dict(others or {})
 
   @jax.jit
   def run(x):
-    p = jnp.full(x.shape, value, jnp.float32)
-    _, tangent = jax.jvp(lambda p: fn(x, **{param: p}), (p,), (jnp.ones_like(p),))
+    p = jnp.full(x.shape, value, work)
+    _, tangent = jax.jvp(lambda p: fn(x, **{**others, param: p}), (p,), (jnp.ones_like(p),))
     return tangent
 
   return np.asarray(run(jnp.asarray(x, dtype)))
