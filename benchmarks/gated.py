@@ -2,12 +2,14 @@
 
 Llama's ``jax.nn.silu(g) * u`` against ``jaxact.swiglu(g, up=u)``, Gemma's
 ``jax.nn.gelu(g) * u`` (tanh form) against ``jaxact.geglu(g, up=u, approximate=True)``,
-and the erf form against ``jaxact.geglu(g, up=u)``; float32 and bfloat16.
+the erf form against ``jaxact.geglu(g, up=u)``, and the swap of the activation alone,
+``jaxact.gelu(g) * u``; float32 and bfloat16.
 
 * CPU, the unit alone at (16, 128, 512): forward plus pullback in one jit (what a layer
-  costs in a training step), median times interleaved (ABBA) and the compiled temp bytes;
-  and a training step of 4 residual Llama MLP blocks ``h + (act(h @ Wg) * (h @ Wu)) @ Wd``
-  (T=1024, d=128, f=512): time and temp.
+  costs in a training step), median CPU times interleaved (ABBA) and the compiled temp
+  bytes; and a training step of 4 residual Llama MLP blocks
+  ``h + (act(h @ Wg) * (h @ Wu)) @ Wd`` (T=1024, d=128, f=512): time and temp, and temp
+  with each block under ``jax.checkpoint`` (as ``nnx.remat`` does).
 * TPU v5e, compiled ahead of time with libtpu (no TPU attached): the same step at
   T=16384, d=1024, f=4096, the compiler's temp bytes (``memory_analysis()``) and its
   ``cost_analysis()`` bytes accessed and estimated time (``optimal_seconds``).
@@ -51,6 +53,9 @@ PAIRS = {
   "geglu(g, up=u) / gelu(g, approximate=False) * u": (
       lambda g, u: jaxact.geglu(g, up=u),
       lambda g, u: jax.nn.gelu(g, approximate=False) * u),
+  # The one-line swap of the activation alone, in a Gemma MLP.
+  "jaxact.gelu(g) * u / gelu(g) * u": (lambda g, u: jaxact.gelu(g) * u,
+                                       lambda g, u: jax.nn.gelu(g) * u),
 }
 DTYPES = (jnp.float32, jnp.bfloat16)
 
@@ -65,10 +70,15 @@ def unit_step(fn):
   return step
 
 
-def block_loss(fn):
+def block_loss(fn, remat: bool = False):
+  def block(h, wg, wu, wd):
+    return h + fn(h @ wg, h @ wu) @ wd
+
+  block = jax.checkpoint(block) if remat else block
+
   def loss(weights, h):
     for wg, wu, wd in weights:
-      h = h + fn(h @ wg, h @ wu) @ wd
+      h = block(h, wg, wu, wd)
     return jnp.mean(jnp.square(h.astype(jnp.float32)))
 
   return jax.value_and_grad(loss)
@@ -100,9 +110,9 @@ def _interleaved(compiled, args, repeats):
   for i in range(repeats):
     order = range(len(compiled)) if i % 2 == 0 else reversed(range(len(compiled)))
     for j in order:
-      start = time.perf_counter()
+      start = time.process_time()
       jax.block_until_ready(compiled[j](*args))
-      times[j].append(time.perf_counter() - start)
+      times[j].append(time.process_time() - start)
   return [statistics.median(t) for t in times]
 
 
@@ -135,6 +145,8 @@ def cpu_rows(quick: bool):
       step_s = _interleaved(steps, step_args, max(5, repeats // 4))
       unit_t = [u.memory_analysis().temp_size_in_bytes for u in units]
       step_t = [s.memory_analysis().temp_size_in_bytes for s in steps]
+      remat_t = [jax.jit(block_loss(f, remat=True)).lower(*specs).compile().memory_analysis(
+          ).temp_size_in_bytes for f in (ours, theirs)]
       rows.append([f"`{name}`", jnp.dtype(dtype).name,
                    f"{unit_s[0] * 1e3:.3f}", f"{unit_s[1] * 1e3:.3f}",
                    _ratio(unit_s[0], unit_s[1]),
@@ -142,18 +154,23 @@ def cpu_rows(quick: bool):
                    f"{step_s[0] * 1e3:.2f}", f"{step_s[1] * 1e3:.2f}",
                    _ratio(step_s[0], step_s[1]),
                    f"{step_t[0] / 2**20:.1f}", f"{step_t[1] / 2**20:.1f}",
-                   _ratio(step_t[0], step_t[1])])
+                   _ratio(step_t[0], step_t[1]),
+                   f"{remat_t[0] / 2**20:.1f}", f"{remat_t[1] / 2**20:.1f}",
+                   _ratio(remat_t[0], remat_t[1])])
       print(" | ".join(rows[-1]), flush=True)
   header = ["jaxact / jax.nn", "dtype", "unit jaxact ms", "unit jax.nn ms", "unit time ratio",
             "unit jaxact temp MiB", "unit jax.nn temp MiB", "step jaxact ms", "step jax.nn ms",
             "step time ratio", "step jaxact temp MiB", "step jax.nn temp MiB",
-            "step temp ratio"]
+            "step temp ratio", "remat jaxact temp MiB", "remat jax.nn temp MiB",
+            "remat temp ratio"]
   preamble = [
       f"CPU. Unit: forward and pullback of the gated unit alone in one jit, gate and up of "
-      f"shape {shape}, median of {repeats} interleaved runs. Step: "
+      f"shape {shape}, median CPU time (this process's threads) of {repeats} interleaved "
+      "runs. Step: "
       f"`jax.jit(jax.value_and_grad(loss))` over {size[3]} residual Llama MLP blocks "
       f"`h + (act(h @ Wg) * (h @ Wu)) @ Wd` (T={size[0]}, d={size[1]}, f={size[2]}). Temp: "
-      "the compiled function's `memory_analysis().temp_size_in_bytes`.", ""]
+      "the compiled function's `memory_analysis().temp_size_in_bytes`; remat: the same step "
+      "with each block under `jax.checkpoint` (what `nnx.remat` and `nn.remat` apply).", ""]
   return preamble, header, rows
 
 

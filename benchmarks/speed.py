@@ -1,11 +1,16 @@
-"""Speed of jaxact against jax.nn: jitted forward, pullback and both, in one process.
+"""Speed of jaxact against jax.nn: forward, value and gradient, pullback, in one process.
 
-For every function jaxact shares with jax.nn, on 2^22 float32 and bfloat16 elements:
-the jitted forward ``f(x)``; the jitted pullback ``vjp(f, x)[1](ct)`` with a fixed
-random cotangent (not the gradient of a sum, whose reduction dominates and swings
-between compiles on CPU), where XLA may drop the forward output; and both in one jit,
-``x, ct -> (f(x), vjp(f, x)[1](ct))``, what a layer in a training step needs (the
-output for the next layer, the pullback for this one), where it never can.
+For every function jaxact shares with jax.nn, on 2^22 float32 and bfloat16 elements,
+each jitted:
+
+* forward: ``f(x)``;
+* value_and_grad: ``jax.value_and_grad(lambda x: jnp.sum(f(x)))``, the usual smoke
+  test of a training step (its reduction can dominate a cheap function's time);
+* pullback: ``vjp(f, x)[1](ct)`` with a fixed random cotangent, where XLA may drop the
+  forward output;
+* forward+pullback: ``x, ct -> (f(x), vjp(f, x)[1](ct))``, what a layer in a training
+  step needs (the output for the next layer, the pullback for this one), where it never
+  can.
 
 jaxact and jax.nn are interleaved A B B A so that drift in the machine's speed hits
 both; the median of the repetitions is reported as the ratio jaxact / jax.nn, beside
@@ -40,6 +45,10 @@ def forward(fn):
   return jax.jit(fn)
 
 
+def value_and_grad(fn):
+  return jax.jit(jax.value_and_grad(lambda x: jnp.sum(fn(x))))
+
+
 def backward(fn):
   def pullback(x, ct):
     return jax.vjp(fn, x)[1](ct)[0]
@@ -55,8 +64,8 @@ def forward_and_backward(fn):
   return jax.jit(layer)
 
 
-KINDS = (("forward", "fwd", forward), ("backward", "bwd", backward),
-         ("forward+backward", "fwd+bwd", forward_and_backward))
+KINDS = (("forward", "fwd", forward), ("value_and_grad", "vag", value_and_grad),
+         ("pullback", "pull", backward), ("forward+pullback", "fwd+pull", forward_and_backward))
 
 
 # wall: elapsed time. cpu: the CPU time of this process's threads, which other
@@ -102,21 +111,27 @@ def main() -> None:
     x = jnp.asarray(rng.normal(scale=3.0, size=n), dtype)
     ct = jnp.asarray(rng.normal(size=n), dtype)
     memory_bound = jax.jit(lambda x: x * 2)
+    t_mem = abba(memory_bound, memory_bound, (x,), reps, clock)[0]
     for case in cases:
       ours, theirs = case.fn, case.baseline
       cells = [f"`{case.id}`", jnp.dtype(dtype).name]
       for kind, _, make in KINDS:
-        fargs = (x,) if kind == "forward" else (x, ct)
+        fargs = (x, ct) if kind in ("pullback", "forward+pullback") else (x,)
         t_ours, t_theirs = abba(make(ours), make(theirs), fargs, reps, clock)
         t_a, t_a2 = abba(make(theirs), make(theirs), fargs, reps, clock)
-        t_mem = abba(memory_bound, memory_bound, (x,), reps, clock)[0]
         ratios.setdefault((jnp.dtype(dtype).name, kind), []).append(t_ours / t_theirs)
-        cells += [f"{t_ours / t_theirs:.2f}", f"{t_a / t_a2:.2f}", f"{t_theirs / t_mem:.1f}",
-                  f"{t_ours * 1e3:.2f}"]
+        cells += [f"{t_ours / t_theirs:.2f}", f"{t_a / t_a2:.2f}"]
+        if kind == "forward":
+          cells.append(f"{t_theirs / t_mem:.1f}")
+        if kind == "forward+pullback":
+          cells.append(f"{t_ours * 1e3:.2f}")
       rows.append(cells)
       print(" | ".join(cells), flush=True)
-  header = ["function", "dtype"] + [f"{short} {what}" for _, short, _ in KINDS
-                                     for what in ("ratio", "A/A", "jax.nn roofline", "ms")]
+  header = ["function", "dtype"]
+  for _, short, _ in KINDS:
+    header += [f"{short} ratio", f"{short} A/A"]
+    header += ["jax.nn fwd roofline"] if short == "fwd" else []
+    header += [f"{short} ms"] if short == "fwd+pull" else []
   summary = "; ".join(f"{dtype} {kind}: median ratio {statistics.median(r):.2f} "
                       f"(max {max(r):.2f})" for (dtype, kind), r in ratios.items())
   if args.only:
@@ -126,8 +141,8 @@ def main() -> None:
       f" --clock {args.clock}" if args.clock != "wall" else "")
   preamble = [f"Ratio = jaxact time / jax.nn time ({args.clock} clock, median of "
               f"ABBA-interleaved runs, {n} elements); A/A = jax.nn against itself (the "
-              "noise); roofline = jax.nn time / time of `x * 2` on the same array; ms = "
-              "jaxact's time.", "",
+              "noise); roofline = jax.nn's forward time / time of `x * 2` on the same array; "
+              "ms = jaxact's forward+pullback time.", "",
               provenance(command), "", summary]
   out = write_table("speed", preamble, header, rows,
                     out=pathlib.Path(tempfile.mkdtemp()) / "speed.md" if args.quick else None)

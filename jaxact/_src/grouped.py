@@ -111,7 +111,7 @@ def _gated(gate: str, work: np.dtype):
            "swiglu": selfgated._silu.pair}
   pair = pairs[gate]
   unit = (lambda a, b: a * pair(b)) if gate == "glu" else (lambda a, b: pair(a) * b)
-  return core.per_backend(unit, work)
+  return core.per_backend(unit, work, unit=True)
 
 
 def _glu_family(fn: str, x, axis, up, unit: str) -> jax.Array:
@@ -374,7 +374,7 @@ def _unit_of(act, static: tuple, learnable: tuple[str, ...], work: np.dtype):
   def unit(gate, up, *values):
     return act(gate, **dict(static), **dict(zip(learnable, values, strict=True))) * up
 
-  return core.per_backend(unit, work)
+  return core.per_backend(unit, work, unit=True)
 
 
 _cached_unit_of = functools.lru_cache(maxsize=256)(_unit_of)
