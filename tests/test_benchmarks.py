@@ -29,11 +29,12 @@ def test_benchmark_runs_quick(script, tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("libtpu") is None,
-                    reason="memory_tpu.py compiles for a TPU with libtpu, which is not installed "
+                    reason="these compile for a TPU with libtpu, which is not installed "
                     '(pip install "jax[tpu]==<the installed jax version>")')
-def test_memory_tpu_runs_quick():
+@pytest.mark.parametrize("script", ["memory_tpu.py", "cost_tpu.py"])
+def test_tpu_benchmark_runs_quick(script):
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # host-platform flags
-  done = subprocess.run([sys.executable, str(BENCHMARKS / "memory_tpu.py"), "--quick"],
+  done = subprocess.run([sys.executable, str(BENCHMARKS / script), "--quick"],
                         capture_output=True, text=True, timeout=300, cwd=BENCHMARKS, env=env)
   assert done.returncode == 0, done.stderr[-3000:]
   assert "wrote" in done.stdout
