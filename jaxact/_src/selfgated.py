@@ -78,9 +78,14 @@ def _gelu_tanh_forward(x):
   # full relative precision in both tails (an underflowed tail is below 2^-110). XLA TPU
   # then recomputes the output in the backward pass as for jax.nn.gelu; built from exp
   # and a division, it keeps the output of a gated block, act(g) * u (1.30x jax.nn's
-  # temp in bfloat16).
+  # temp in bfloat16). Below -cutoff the gate is 0 by selection (the logistic has
+  # underflowed there already: the same values), and x's clamp is not the rule's: XLA's
+  # CPU reduction fusion of sum(gelu(x)) then stops at the selection and shares no
+  # broadcast constant with the rule's fusion, which it would materialise (a
+  # value_and_grad 2.7x jax.nn's). -inf reads as the most negative finite x (0 * -inf).
   c = _gelu_tanh_cutoff(x)
-  return jnp.maximum(x, -c) * jax.lax.logistic(_gelu_tanh_z(jnp.clip(x, -c, c)))
+  s = jax.lax.logistic(_gelu_tanh_z(jnp.clip(x, -c, c)))
+  return jnp.maximum(x, -2 * numerics.Z_CLAMP) * jnp.where(x >= -c, s, 0)
 
 
 def _gelu_tanh_derivative(x, y):
