@@ -137,8 +137,7 @@ def main() -> None:
   if args.only:
     print(summary)
     return
-  command = "python benchmarks/speed.py" + (" --quick" if args.quick else "") + (
-      f" --clock {args.clock}" if args.clock != "wall" else "")
+  command = " ".join(["python benchmarks/speed.py", *sys.argv[1:]])
   preamble = [f"Ratio = jaxact time / jax.nn time ({args.clock} clock, median of "
               f"ABBA-interleaved runs, {n} elements); A/A = jax.nn against itself (the "
               "noise); roofline = jax.nn's forward time / time of `x * 2` on the same array; "
