@@ -58,9 +58,41 @@ def pinned(backend, fn, *args):
   jax.clear_caches()
   try:
     with core.pinned_policy(backend):
-      return jax.tree_util.tree_map(np.asarray, fn(*args))
+      return jax.tree_util.tree_map(_numpy, fn(*args))
   finally:
     jax.clear_caches()
+
+
+def _numpy(leaf):
+  return leaf if isinstance(leaf, Exception) else np.asarray(leaf)
+
+
+def each_row(rows, compute, *args) -> dict:
+  """``compute(row, *args)`` for every row of a table, traced into one jitted program
+  (one compile for the table, not one per row): ``{row.id: result}`` as NumPy arrays. A
+  row whose trace raises has the exception as its result; :func:`row_result` re-raises
+  it in that row's test."""
+  errors = {}
+
+  def program(*args):
+    out = {}
+    for row in rows:
+      try:
+        out[row.id] = compute(row, *args)
+      except Exception as e:  # noqa: BLE001 - the row's test raises it
+        errors[row.id] = e
+    return out
+
+  results = jax.tree_util.tree_map(_numpy, jax.jit(program)(*args))
+  return {**results, **errors}
+
+
+def row_result(results: dict, row):
+  """A row's result from :func:`each_row` (its trace's exception raised here)."""
+  result = results[row.id]
+  if isinstance(result, Exception):
+    raise result
+  return result
 
 
 def kept(fn, x):

@@ -11,15 +11,19 @@ and compiled in ``tests/test_tpu_aot.py``.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from jaxact._src.testing import accuracy
-from jaxact._src.testing.evaluate import value_and_derivative
 from tests.cases import ELEMENTWISE, VECTOR, ids
-from tests.helpers import kept, pinned
+from tests.helpers import each_row, kept, pinned, row_result
+
+# One worker computes each table-wide result below (see conftest.py).
+pytestmark = pytest.mark.xdist_group("policy")
 
 GATED = [c for c in VECTOR if c.name in ("glu", "reglu", "geglu", "swiglu")]
 SMOOTH = [c for c in ELEMENTWISE if c.smooth]
@@ -27,11 +31,27 @@ POINTS = np.array([-30.0, -7.5, -2.0, -1.0, -0.3, -1e-3, 1e-3, 0.3, 1.0, 2.0, 7.
                   np.float32)
 
 
+def _pullback_of_ones(fn, x):
+  """(fn(x), f'(x)): the vjp with a cotangent of ones, as the checker's sweep has it."""
+  y, pullback = jax.vjp(fn, x)
+  return y, pullback(jnp.ones_like(y))[0]
+
+
+@functools.cache
+def _every_bfloat16() -> dict:
+  """Every row's value and derivative on every finite bfloat16, traced with the
+  accelerator's policy pinned: one program for the table."""
+  x = accuracy.every_finite(np.dtype(jnp.bfloat16))
+  return pinned("accelerator", each_row, ELEMENTWISE,
+                lambda case, x: _pullback_of_ones(case.fn, x), x)
+
+
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
 def test_accelerator_policy_exact_on_every_bfloat16(case):
   dtype = np.dtype(jnp.bfloat16)
   x = accuracy.every_finite(dtype)
-  y, dy = pinned("accelerator", value_and_derivative, case.fn, x)
+  y, dy = row_result(_every_bfloat16(), case)
+  assert y.dtype == dy.dtype == dtype
   value_bound, derivative_bound = accuracy.BOUNDS[dtype]
   value_err = accuracy.measure(y, case.ref, x, dtype, case.kinks)
   assert np.max(value_err) <= value_bound, f"{case.id}: value {np.max(value_err)} ULP"
@@ -40,11 +60,20 @@ def test_accelerator_policy_exact_on_every_bfloat16(case):
       f"{case.id}: derivative {np.max(derivative_err)} ULP")
 
 
+@functools.cache
+def _forward_and_second() -> dict:
+  """Every smooth row's jvp and per-point Hessian at POINTS, the accelerator's policy
+  pinned: one program for the table."""
+  def compute(case, x):
+    f = case.fn
+    return jax.jvp(f, (x,), (jnp.ones_like(x),))[1], jax.vmap(jax.hessian(f))(x)
+
+  return pinned("accelerator", each_row, SMOOTH, compute, jnp.asarray(POINTS))
+
+
 @pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))
 def test_accelerator_policy_forward_mode_and_second_derivatives(case):
-  f, x = case.fn, jnp.asarray(POINTS)
-  tangent, second = pinned("accelerator", lambda x: (
-      jax.jvp(f, (x,), (jnp.ones_like(x),))[1], jax.vmap(jax.hessian(f))(x)), x)
+  tangent, second = row_result(_forward_and_second(), case)
   err = accuracy.measure(tangent, case.ref_grad, POINTS, accuracy.FLOAT32, case.kinks)
   assert np.max(err) <= accuracy.BOUNDS[accuracy.FLOAT32][1], f"{case.id}: jvp {np.max(err)} ULP"
   # The second derivative against a central difference of the float64 derivative, to the
@@ -58,17 +87,32 @@ def test_accelerator_policy_forward_mode_and_second_derivatives(case):
   assert np.all(np.abs(second - fd) <= allowed), f"{case.id}: hessian {second} vs {fd}"
 
 
-def _inputs_only(case, dtype):
+def _input(case, dtype):
   shape = getattr(case, "input_shape", (4, 6))
-  x = jnp.asarray(np.linspace(-3, 3, int(np.prod(shape))).reshape(shape), dtype)
-  big = [leaf for leaf in pinned("accelerator", kept, case.fn, x) if leaf.size >= x.size // 2]
-  return x, big
+  return jnp.asarray(np.linspace(-3, 3, int(np.prod(shape))).reshape(shape), dtype)
+
+
+@functools.cache
+def _kept(dtype) -> dict:
+  """What the backward pass of every row keeps, traced with the accelerator's policy
+  pinned (one pinning for the table): ``{id: residuals}``, or the exception raised."""
+  def every_row():
+    out = {}
+    for case in ELEMENTWISE + GATED:
+      try:
+        out[case.id] = kept(case.fn, _input(case, dtype))
+      except Exception as e:  # noqa: BLE001 - the row's test raises it
+        out[case.id] = e
+    return out
+
+  return pinned("accelerator", every_row)
 
 
 @pytest.mark.parametrize("case", ELEMENTWISE + GATED, ids=ids(ELEMENTWISE + GATED))
 @pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16], ids=["bfloat16", "float16"])
 def test_accelerator_policy_keeps_the_input_in_its_own_dtype(case, dtype):
-  x, big = _inputs_only(case, dtype)
+  x = _input(case, dtype)
+  big = [leaf for leaf in row_result(_kept(dtype), case) if leaf.size >= x.size // 2]
   assert all(leaf.dtype == dtype for leaf in big), (
       f"{case.id}: keeps {[(leaf.dtype, leaf.shape) for leaf in big]} for a {x.dtype} x")
   assert sum(leaf.nbytes for leaf in big) <= x.nbytes, (
