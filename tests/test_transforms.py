@@ -3,6 +3,8 @@ transforms agree with each other, keep dtype and shape, and do not retrace."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 
 from jaxact._src.testing import accuracy
 from tests.cases import ELEMENTWISE, VECTOR, ids
-from tests.helpers import each_dtype, raw_ulps
+from tests.helpers import each_dtype, each_row, raw_ulps, row_result
 
 POINTS = np.array([-30.0, -7.5, -2.0, -1.0, -0.3, -1e-3, 1e-3, 0.3, 1.0, 2.0, 7.5, 30.0],
                   np.float32)
@@ -31,36 +33,56 @@ def close(a, b, what, rtol=AGREE, conditioning=None):
   assert np.all(np.abs(a - b) <= allowed), f"{what}: {a} != {b}"
 
 
+def _first_derivatives(case, x):
+  f = case.fn
+  return {"jit": f(x), "vmap": jax.vmap(f)(x),
+          "jit(vmap(grad))": jax.vmap(jax.grad(f))(x),
+          "jvp": jax.jvp(f, (x,), (jnp.ones_like(x),))[1],
+          "vjp": jax.vjp(f, x)[1](jnp.ones_like(x))[0],
+          "jacfwd": jax.jacfwd(f)(x), "jacrev": jax.jacrev(f)(x),
+          "checkpoint": jax.vmap(jax.grad(jax.checkpoint(f)))(x)}
+
+
+@functools.cache
+def first_derivatives() -> dict:
+  """Every row's value and first derivative at POINTS under each transform, compiled as
+  one program for the table (the eager calls they are compared with are each test's)."""
+  return each_row(ELEMENTWISE, _first_derivatives, jnp.asarray(POINTS))
+
+
+@pytest.mark.xdist_group("transforms_first")
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
 def test_first_derivatives_agree(case):
   f = case.fn
   x = jnp.asarray(POINTS)
   x64 = POINTS.astype(np.float64)
   value_conditioning = x64 * accuracy.slope(case.ref, x64)
+  got = row_result(first_derivatives(), case)
   eager = f(x)
-  close(jax.jit(f)(x), eager, f"{case.id}: jit vs eager", conditioning=value_conditioning)
-  close(jax.vmap(f)(x), eager, f"{case.id}: vmap vs eager", conditioning=value_conditioning)
+  close(got["jit"], eager, f"{case.id}: jit vs eager", conditioning=value_conditioning)
+  close(got["vmap"], eager, f"{case.id}: vmap vs eager", conditioning=value_conditioning)
   grads = jax.vmap(jax.grad(f))(x)
   # Each transform compiles the rule anew, and XLA may fuse it differently (an FMA here,
   # not there): derivatives agree to the contract's bound plus its backward-stable
   # allowance, as values do (gelu' at -7.5: 63 ULP apart under checkpoint, 2% of it).
   slope_conditioning = x64 * accuracy.slope(case.ref_grad, x64)
   for what, derivative in [
-      ("jit(vmap(grad))", jax.jit(jax.vmap(jax.grad(f)))(x)),
-      ("jvp vs grad", jax.jvp(f, (x,), (jnp.ones_like(x),))[1]),
-      ("vjp vs grad", jax.vjp(f, x)[1](jnp.ones_like(x))[0]),
-      ("jacfwd vs grad", jnp.diag(jax.jacfwd(f)(x))),
-      ("jacrev vs grad", jnp.diag(jax.jacrev(f)(x))),
-      ("checkpoint", jax.vmap(jax.grad(jax.checkpoint(f)))(x))]:
+      ("jit(vmap(grad))", got["jit(vmap(grad))"]),
+      ("jvp vs grad", got["jvp"]),
+      ("vjp vs grad", got["vjp"]),
+      ("jacfwd vs grad", np.diag(got["jacfwd"])),
+      ("jacrev vs grad", np.diag(got["jacrev"])),
+      ("checkpoint", got["checkpoint"])]:
     close(derivative, grads, f"{case.id}: {what}", conditioning=slope_conditioning)
   err = accuracy.measure(grads, case.ref_grad, POINTS, accuracy.FLOAT32, case.kinks)
   assert np.max(err) <= accuracy.BOUNDS[accuracy.FLOAT32][1], (
       f"{case.id}: grad vs reference {np.max(err)} ULP")
-  off_diagonal = jax.jacfwd(f)(x) * (1 - jnp.eye(x.size, dtype=x.dtype))
-  assert not np.any(np.asarray(off_diagonal)), f"{case.id}: elementwise Jacobian not diagonal"
+  off_diagonal = got["jacfwd"] * (1 - np.eye(x.size, dtype=np.float32))
+  assert not np.any(off_diagonal), f"{case.id}: elementwise Jacobian not diagonal"
 
 
 SMOOTH = [c for c in ELEMENTWISE if c.smooth]
+EXTREMES = np.array([-3e38, -1e20, -100.0, 100.0, 1e20, 3e38], np.float32)
 
 
 def fd_at(case, x64):
@@ -70,15 +92,30 @@ def fd_at(case, x64):
     return (case.ref_grad(x64 + h) - case.ref_grad(x64 - h)) / (2 * h)
 
 
+def _second_derivatives(case, x):
+  """At POINTS (the first 12 of x) and at the extremes (the rest, grad of grad alone)."""
+  f, points = case.fn, x[:POINTS.size]
+  return {"grad(grad)": jax.vmap(jax.grad(jax.grad(f)))(x),
+          "hessian": jax.vmap(jax.hessian(f))(points),
+          "jacfwd(jacrev)": jax.vmap(jax.jacfwd(jax.jacrev(f)))(points),
+          "forward-over-reverse": jax.jvp(jax.grad(f), (points[0],),
+                                          (jnp.ones_like(points[0]),))[1]}
+
+
+@functools.cache
+def second_derivatives() -> dict:
+  """Every smooth row's second derivative under each transform, one program for the table."""
+  return each_row(SMOOTH, _second_derivatives, jnp.asarray(np.concatenate([POINTS, EXTREMES])))
+
+
+@pytest.mark.xdist_group("transforms_second")
 @pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))
 def test_second_derivatives_agree_and_match_reference(case):
-  f = case.fn
-  x = jnp.asarray(POINTS)
-  second = jax.vmap(jax.grad(jax.grad(f)))(x)
-  close(jax.vmap(jax.hessian(f))(x), second, f"{case.id}: hessian vs grad(grad)")
-  close(jax.vmap(jax.jacfwd(jax.jacrev(f)))(x), second, f"{case.id}: jacfwd(jacrev)")
-  close(jax.jvp(jax.grad(f), (x[0],), (jnp.ones_like(x[0]),))[1], second[0],
-        f"{case.id}: forward-over-reverse")
+  got = row_result(second_derivatives(), case)
+  second = got["grad(grad)"][:POINTS.size]
+  close(got["hessian"], second, f"{case.id}: hessian vs grad(grad)")
+  close(got["jacfwd(jacrev)"], second, f"{case.id}: jacfwd(jacrev)")
+  close(got["forward-over-reverse"], second[0], f"{case.id}: forward-over-reverse")
   h = 2.0**-12 * np.maximum(np.abs(POINTS.astype(np.float64)), 1.0)
   x64 = POINTS.astype(np.float64)
   g_plus, g_at, g_minus = (case.ref_grad(x64 + h), case.ref_grad(x64),
@@ -93,9 +130,8 @@ def test_second_derivatives_agree_and_match_reference(case):
   allowed = 1e-4 * np.abs(fd) + 1e-6 + 16 * 2.0**-23 * np.abs(x64 * third)
   assert np.all(np.abs(np.asarray(second) - fd) <= allowed), (
       f"{case.id}: second derivative {np.asarray(second)} vs reference {fd}")
-  extremes = jnp.asarray([-3e38, -1e20, -100.0, 100.0, 1e20, 3e38], jnp.float32)
-  got = np.asarray(jax.vmap(jax.grad(jax.grad(f)))(extremes))
-  big = np.asarray(extremes, np.float64)
+  got = got["grad(grad)"][POINTS.size:]
+  big = EXTREMES.astype(np.float64)
   with np.errstate(all="ignore"):  # inf only where the true f'' overflows (exponential's)
     overflows = (np.isinf(np.asarray(fd_at(case, big), np.float32))
                  | np.isinf(case.ref_grad(big)))  # f' past float64 itself: so is f''
@@ -142,6 +178,23 @@ def test_no_retracing(case):
   assert len(traces) == 2, f"{case.id} traced {len(traces)} times for 6 calls"
 
 
+def _vector_input(case) -> np.ndarray:
+  return np.random.default_rng(0).normal(size=case.input_shape).astype(np.float32)
+
+
+@functools.cache
+def vector_transforms() -> dict:
+  """Every function along an axis under jit, jacfwd, jacrev and vmap, one program for the
+  table (the eager vjp they are compared with is each test's)."""
+  def compute(case, inputs):
+    x = inputs[case.id]
+    return {"jit": case.fn(x), "jacfwd": jax.jacfwd(case.fn)(x),
+            "jacrev": jax.jacrev(case.fn)(x), "vmap": jax.vmap(case.fn)(jnp.stack([x] * 2))}
+
+  return each_row(VECTOR, compute, {case.id: _vector_input(case) for case in VECTOR})
+
+
+@pytest.mark.xdist_group("transforms_vector")
 @pytest.mark.parametrize("case", VECTOR, ids=ids(VECTOR))
 def test_vector_value_and_vjp_match_reference(case):
   rng = np.random.default_rng(0)
@@ -159,12 +212,10 @@ def test_vector_value_and_vjp_match_reference(case):
   err = raw_ulps(pullback(jnp.asarray(ct))[0], want, accuracy.FLOAT32, np.ones_like(want),
                  vjp_conditioning(case, x64, ct64))
   assert np.max(err) <= accuracy.BOUNDS[accuracy.FLOAT32][1], f"{case.id}: vjp {np.max(err)} ULP"
-  close(jax.jit(case.fn)(x), y, f"{case.id}: jit")
-  jac_f = jax.jacfwd(case.fn)(jnp.asarray(x))
-  jac_r = jax.jacrev(case.fn)(jnp.asarray(x))
-  close(jac_f, jac_r, f"{case.id}: jacfwd vs jacrev")
-  batched = jax.vmap(case.fn)(jnp.stack([jnp.asarray(x)] * 2))
-  close(batched[1], y, f"{case.id}: vmap")
+  got = row_result(vector_transforms(), case)
+  close(got["jit"], y, f"{case.id}: jit")
+  close(got["jacfwd"], got["jacrev"], f"{case.id}: jacfwd vs jacrev")
+  close(got["vmap"][1], y, f"{case.id}: vmap")
 
 
 def conditioning(case, x64, out_shape) -> np.ndarray:
