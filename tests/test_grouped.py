@@ -4,6 +4,7 @@ jaxact.testing.references."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import jax
@@ -16,7 +17,7 @@ import jaxact
 from jaxact._src.testing import accuracy
 from jaxact.testing import references as R
 from tests.cases import GATED_PAIRS, ids
-from tests.helpers import each_dtype, raw_ulps
+from tests.helpers import each_dtype, each_row, pinned, raw_ulps, row_result
 
 GATED = ["glu", "reglu", "geglu", "swiglu"]
 
@@ -30,8 +31,14 @@ def f64(x):
 
 
 def vjp(fn, x, cotangent):
-  y, pullback = jax.vjp(fn, x)
-  return y, pullback(jnp.asarray(cotangent, y.dtype))[0]
+  """``fn(x)`` and its vjp with ``cotangent`` (in x's dtype, which every function here
+  keeps), compiled: one program, not one compile per primitive."""
+  @jax.jit
+  def run(x, cotangent):
+    y, pullback = jax.vjp(fn, x)
+    return y, pullback(cotangent)[0]
+
+  return run(x, jnp.asarray(cotangent, jnp.asarray(x).dtype))
 
 
 # ------------------------------------------------------------------ gated linear units
@@ -123,9 +130,12 @@ def test_gated_second_derivatives_match_the_reference(name):
   x = rng.normal(size=8) * 2
   ct = rng.normal(size=4)
   fn = getattr(jaxact, name)
+  def loss(x):
+    return jnp.sum(fn(x) * ct)
+
   with jax.enable_x64(True):
-    hessian = jax.hessian(lambda x: jnp.sum(fn(x) * ct))(jnp.asarray(x))
-    forward = jax.jacfwd(jax.jacrev(lambda x: jnp.sum(fn(x) * ct)))(jnp.asarray(x))
+    hessian, forward = jax.jit(lambda x: (jax.hessian(loss)(x), jax.jacfwd(jax.jacrev(loss))(x)))(
+        jnp.asarray(x))
   # float64, the same rules in another order: 1e-12 (4500 * 2^-52)
   np.testing.assert_allclose(hessian, forward, rtol=1e-12, atol=1e-14)
   # central differences of the reference's float64 vjp, h = 1e-6: rounding ~ 2^-53 |g| / h
@@ -291,8 +301,8 @@ def test_second_derivatives(name):
     return jnp.sum(jnp.where(mask, fn(x, where=jnp.asarray(mask)), 0) * ct)
 
   with jax.enable_x64(True):
-    hessian = jax.hessian(loss)(jnp.asarray(x))
-    forward = jax.jacfwd(jax.jacrev(loss))(jnp.asarray(x))
+    hessian, forward = jax.jit(lambda x: (jax.hessian(loss)(x), jax.jacfwd(jax.jacrev(loss))(x)))(
+        jnp.asarray(x))
     assert np.isfinite(hessian).all()
   # float64, the same rules in another order: 1e-12 (4500 * 2^-52)
   np.testing.assert_allclose(hessian, forward, rtol=1e-12, atol=1e-14)
@@ -313,11 +323,17 @@ def test_axis_forms_as_jax_nn(name, axis):
   # Two float32 results each within 8 ULP: 16 * 2^-23 = 1.9e-6 (atol: results near 0,
   # whose error is that of the row's largest terms); the gradient, through sin, sums
   # a row of such terms: 1e-5, 1e-6.
-  np.testing.assert_allclose(ours(x, axis), theirs(x, axis), rtol=2e-6, atol=1e-7)
   mask = jnp.asarray(np.arange(5) % 3 != 1)  # broadcasts along the last axis
-  np.testing.assert_allclose(ours(x, axis, mask), theirs(x, axis, mask), rtol=2e-6, atol=1e-7)
-  g = jax.grad(lambda x: jnp.sum(jnp.sin(ours(x, axis, mask))))(x)
-  g_nn = jax.grad(lambda x: jnp.sum(jnp.sin(theirs(x, axis, mask))))(x)
+
+  @jax.jit
+  def both(x, mask):
+    grads = [jax.grad(lambda x, fn=fn: jnp.sum(jnp.sin(fn(x, axis, mask))))(x)
+             for fn in (ours, theirs)]
+    return ours(x, axis), theirs(x, axis), ours(x, axis, mask), theirs(x, axis, mask), *grads
+
+  y, y_nn, masked, masked_nn, g, g_nn = both(x, mask)
+  np.testing.assert_allclose(y, y_nn, rtol=2e-6, atol=1e-7)
+  np.testing.assert_allclose(masked, masked_nn, rtol=2e-6, atol=1e-7)
   np.testing.assert_allclose(g, g_nn, rtol=1e-5, atol=1e-6)
 
 
@@ -374,7 +390,7 @@ def test_sparsemax_infinities():
 @pytest.mark.parametrize(("scale", "n"), [(1.0, 12), (0.01, 1000), (0.001, 4096), (10.0, 50)])
 def test_sparsemax_is_on_the_simplex_and_exact(dtype, scale, n):
   x = jnp.asarray(np.random.default_rng(9).normal(size=(6, n)) * scale, dtype)
-  y = jaxact.sparsemax(x)
+  y = jax.jit(jaxact.sparsemax)(x)
   p = f64(y)
   assert y.dtype == dtype and np.all(p >= 0)
   # probabilities each within the value's bound (1 ULP, or 5 in float32): the sum is
@@ -395,14 +411,15 @@ def test_sparsemax_jacobian_vs_reference_and_finite_differences():
   rng = np.random.default_rng(10)
   x = rng.normal(size=(3, 7))
   with jax.enable_x64(True):
-    jac_f = np.asarray(jax.jacfwd(jaxact.sparsemax)(jnp.asarray(x)))
-    jac_r = np.asarray(jax.jacrev(jaxact.sparsemax)(jnp.asarray(x)))
-    hessian = jax.hessian(lambda x: jnp.sum(jaxact.sparsemax(x) * x))(jnp.asarray(x))
+    jac_f, jac_r, hessian = (np.asarray(a) for a in jax.jit(lambda x: (
+        jax.jacfwd(jaxact.sparsemax)(x), jax.jacrev(jaxact.sparsemax)(x),
+        jax.hessian(lambda x: jnp.sum(jaxact.sparsemax(x) * x))(x)))(jnp.asarray(x)))
     # jaxact's derivatives (first and second, both modes) against its own float64 finite
     # differences: a step of 1e-4 stays on one side of every kink (the inputs are at
     # least 0.04 from one), where sparsemax is piecewise linear: the differences are
-    # exact up to float64 rounding, far below 1e-6.
-    check_grads(jaxact.sparsemax, (jnp.asarray(x),), order=2, modes=("fwd", "rev"),
+    # exact up to float64 rounding, far below 1e-6. (Compiled: each derivative program
+    # once, not one primitive at a time for every difference.)
+    check_grads(jax.jit(jaxact.sparsemax), (jnp.asarray(x),), order=2, modes=("fwd", "rev"),
                 atol=1e-8, rtol=1e-6)
   np.testing.assert_array_equal(jac_f, jac_r)
   # float64 rounding of a few terms: 1e-12 relative
@@ -490,29 +507,64 @@ def test_pairs_equal_the_split_form_and_gated(case, dtype):
     np.testing.assert_array_equal(f64(a), f64(b))
 
 
+_TRANSFORMED = ("jit", "checkpoint", "vmap", "jit(vmap(vmap))")
+
+
+def _pair_transforms(case, gate, up, ct):
+  """The pullback of act(gate) * up under each transform (all inside one jit), and forward
+  mode: the tangent in the gate, the value, and the value with up = 1 (the tangent in
+  up)."""
+  wrapped = {"jit": case.fn, "checkpoint": jax.checkpoint(case.fn), "vmap": jax.vmap(case.fn),
+             "jit(vmap(vmap))": jax.vmap(jax.vmap(case.fn))}
+  out = {name: _pullback(fn, gate, up, ct) for name, fn in wrapped.items()}
+  ones = jnp.ones_like(gate)
+  out["forward"] = (case.fn(gate, up),
+                    jax.jvp(case.fn, (gate, up), (ones, jnp.zeros_like(up)))[1],
+                    case.fn(gate, ones))
+  return out
+
+
+def _pair_second_derivatives(case, both, c):
+  def loss(both):
+    return jnp.sum(case.fn(both[:6], both[6:]) * c)
+
+  return jax.hessian(loss)(both), jax.jacfwd(jax.jacrev(loss))(both)
+
+
+@functools.cache
+def pairs_under_transforms() -> tuple[dict, dict]:
+  """Every pair's pullbacks under the transforms (float32), one program for the table; and
+  every smooth pair's Hessian both ways (float64), one program."""
+  gate, up = _pair((4, 6), seed=14, scale=2.0)
+  ct = _pair((4, 6), seed=15)[0]
+  first = each_row(GATED_PAIRS, _pair_transforms, gate, up, ct)
+  rng = np.random.default_rng(16)
+  g, u, c = rng.normal(size=6) * 2, rng.normal(size=6) * 2, rng.normal(size=6)
+  with jax.enable_x64(True):
+    second = each_row([p for p in GATED_PAIRS if p.smooth], _pair_second_derivatives,
+                      jnp.asarray(np.concatenate([g, u])), jnp.asarray(c))
+  return first, second
+
+
+@pytest.mark.xdist_group("pairs_under_transforms")
 @pytest.mark.parametrize("case", GATED_PAIRS, ids=ids(GATED_PAIRS))
 def test_pairs_under_transforms(case):
   gate, up = _pair((4, 6), seed=14, scale=2.0)
   ct = _pair((4, 6), seed=15)[0]
-  for wrapped in (case.fn, jax.jit(case.fn), jax.checkpoint(case.fn), jax.vmap(case.fn),
-                  jax.jit(jax.vmap(jax.vmap(case.fn)))):
-    _assert_pair_exact(case, gate, up, ct, _pullback(wrapped, gate, up, ct), jnp.float32)
+  first, second = pairs_under_transforms()
+  got = row_result(first, case)
+  # eagerly, and compiled under each transform (one program for the table)
+  _assert_pair_exact(case, gate, up, ct, _pullback(case.fn, gate, up, ct), jnp.float32)
+  for name in _TRANSFORMED:
+    _assert_pair_exact(case, gate, up, ct, got[name], jnp.float32)
   # Forward mode: the tangent in the gate is up * act'(gate), exact as the pullback.
   ones = jnp.ones_like(gate)
-  tangent = jax.jvp(case.fn, (gate, up), (ones, jnp.zeros_like(up)))[1]
-  _assert_pair_exact(case, gate, up, ones, (case.fn(gate, up), tangent, case.fn(gate, ones)),
-                     jnp.float32)
+  _assert_pair_exact(case, gate, up, ones, got["forward"], jnp.float32)
   if not case.smooth:
     return
   rng = np.random.default_rng(16)
   g, u, c = rng.normal(size=6) * 2, rng.normal(size=6) * 2, rng.normal(size=6)
-  with jax.enable_x64(True):
-    def loss(both):
-      return jnp.sum(case.fn(both[:6], both[6:]) * c)
-
-    both = jnp.asarray(np.concatenate([g, u]))
-    hessian = jax.hessian(loss)(both)
-    forward = jax.jacfwd(jax.jacrev(loss))(both)
+  hessian, forward = row_result(second, case)
   # float64, the same rules in another order: 1e-12 (4500 * 2^-52)
   np.testing.assert_allclose(hessian, forward, rtol=1e-12, atol=1e-14)
   # central differences of the reference's float64 pullback (h = 1e-6, as above)
@@ -526,23 +578,38 @@ def test_pairs_under_transforms(case):
   np.testing.assert_allclose(hessian, fd, rtol=1e-6, atol=1e-8)
 
 
+@functools.cache
+def _pairs_under_each_policy(dtype) -> tuple[dict, dict]:
+  """Every pair's pullback with the accelerator's policy pinned (and what it keeps), and
+  with the CPU's: one pinning each for the table."""
+  gate, up = _pair((8, 16), seed=17, dtype=dtype)
+  ct = _pair((8, 16), seed=18, dtype=dtype)[0]
+
+  def every_pair(compute):
+    out = {}
+    for case in GATED_PAIRS:
+      try:
+        out[case.id] = compute(case)
+      except Exception as e:  # noqa: BLE001 - the row's test raises it
+        out[case.id] = e
+    return out
+
+  def accelerator(case):
+    y, pull = jax.vjp(case.fn, gate, up)
+    return ([leaf for leaf in jax.tree_util.tree_leaves(pull)
+             if isinstance(leaf, jax.Array) and leaf.size >= gate.size], (y, *pull(ct)))
+
+  return (pinned("accelerator", every_pair, accelerator),
+          pinned("cpu", every_pair, lambda case: _pullback(case.fn, gate, up, ct)))
+
+
+@pytest.mark.xdist_group("pairs_policies")
 @pytest.mark.parametrize("case", GATED_PAIRS, ids=ids(GATED_PAIRS))
 @pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float32], ids=["bfloat16", "float32"])
 def test_pairs_accelerator_policy_keeps_gate_and_up_alone(case, dtype):
-  from jaxact._src import core
-  gate, up = _pair((8, 16), seed=17, dtype=dtype)
-  ct = _pair((8, 16), seed=18, dtype=dtype)[0]
-  jax.clear_caches()
-  try:
-    with core.pinned_policy("accelerator"):
-      y, pull = jax.vjp(case.fn, gate, up)
-      kept = [leaf for leaf in jax.tree_util.tree_leaves(pull)
-              if isinstance(leaf, jax.Array) and leaf.size >= gate.size]
-      accelerator = (y, *pull(ct))
-    with core.pinned_policy("cpu"):
-      cpu = _pullback(case.fn, gate, up, ct)
-  finally:
-    jax.clear_caches()
+  on_accelerator, on_cpu = _pairs_under_each_policy(dtype)
+  kept, accelerator = row_result(on_accelerator, case)
+  cpu = row_result(on_cpu, case)
   assert len(kept) == 2 and all(leaf.dtype == dtype for leaf in kept), (
       [(leaf.dtype, leaf.shape) for leaf in kept])
   # The same rules, recomputed: within the derivative's bound of each other.
