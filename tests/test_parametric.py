@@ -183,16 +183,24 @@ def test_acon_c_second_derivatives_and_mixed_partials(p1, p2, beta):
   def slope(x, **p):
     return jax.grad(lambda x: jaxact.acon_c(x, **{**params, **p}))(x)
 
-  second = np.asarray(jax.vmap(jax.grad(slope))(jnp.asarray(x, jnp.float32)))
+  @jax.jit
+  def second_and_mixed(x, values):
+    """d^2/dx^2, and d^2/dx dp for each parameter p (values: the parameters' values)."""
+    mixed = {name: jax.vmap(jax.grad(lambda x, v, name=name: slope(x, **{name: v}),
+                                     argnums=1), (0, None))(x, values[name])
+             for name in params}
+    return jax.vmap(jax.grad(slope))(x), mixed
+
+  second, mixed_partials = second_and_mixed(
+      jnp.asarray(x, jnp.float32), {name: jnp.float32(v) for name, v in params.items()})
+  second = np.asarray(second)
   fd = (reference.acon_c_grad(x + h, **params) - reference.acon_c_grad(x - h, **params)) / (2 * h)
   # Central differences with h = 2^-12 max(|x|, 1): truncation h^2 |f''''| / 6, up to
   # ~1e-5 relative at |x| = 30; 1e-4 (and 1e-6 where f'' ~ 0, the backward-stable
   # allowance 8 * 2^-23 |x f'''| for |x f'''| < 1) covers it and the float32 rounding.
   np.testing.assert_allclose(second, fd, rtol=1e-4, atol=1e-6)
   for name in params:
-    mixed = np.asarray(jax.vmap(jax.grad(lambda x, v, name=name: slope(x, **{name: v}),
-                                         argnums=1), (0, None))(
-        jnp.asarray(x, jnp.float32), jnp.float32(params[name])))
+    mixed = np.asarray(mixed_partials[name])
     g = functools.partial(reference.acon_c_param_grads, **params)
     fd = (g(x + h)[name] - g(x - h)[name]) / (2 * h)
     np.testing.assert_allclose(mixed, fd, rtol=1e-4, atol=1e-6, err_msg=name)
@@ -273,7 +281,7 @@ def test_rational_kinks_where_q_is_zero(dtype):
   np.testing.assert_array_equal(dy.astype(np.float64)[:2], [1.0, -0.5])  # P'/1
   want = reference.rational_grad(x.astype(np.float64), *SMALL).astype(dtype)
   np.testing.assert_array_equal(dy, want)
-  grads = jax.vmap(jax.grad(lambda c, x: f(x, denominator=c)), (None, 0))(
+  grads = jax.jit(jax.vmap(jax.grad(lambda c, x: f(x, denominator=c)), (None, 0)))(
       jnp.asarray(denominator, jnp.float32), jnp.asarray(x[:2]))
   np.testing.assert_array_equal(np.asarray(grads, np.float64), np.zeros((2, 2)))
 
@@ -375,10 +383,15 @@ def test_rational_second_derivative(coeffs):
   x = np.concatenate([np.linspace(-3, 3, 25), np.geomspace(3, 1e30, 30),
                       -np.geomspace(3, 1e30, 30)]).astype(np.float32)
 
+  extremes = np.array([-3e38, -1e20, 1e20, 3e38, np.inf, -np.inf], np.float32)
+
+  @jax.jit
   def second(x):
     return jax.vmap(jax.grad(jax.grad(lambda x: jaxact.rational(x, *coeffs))))(x)
 
-  got = np.asarray(jax.jit(second)(jnp.asarray(x)), np.float64)
+  # float32 at x and at the extremes (one program), float64 at x
+  got, at_extremes = np.split(np.asarray(second(np.concatenate([x, extremes])), np.float64),
+                              [x.size])
   with jax.enable_x64(True):
     got64 = np.asarray(second(jnp.asarray(x, jnp.float64)))
   want = np.array([_mp_rational_second(v, *coeffs) for v in x])
@@ -392,8 +405,7 @@ def test_rational_second_derivative(coeffs):
   eps64 = 2.0**-52
   assert np.all(np.abs(got64 - want) <= 8 * (accuracy.ulp(want, np.float64)
                                               + eps64 * conditioning) + 1e-300)
-  extremes = jnp.asarray([-3e38, -1e20, 1e20, 3e38, np.inf, -np.inf], jnp.float32)
-  assert np.isfinite(np.asarray(second(extremes))).all()
+  assert np.isfinite(at_extremes).all()
 
 
 @pytest.mark.parametrize("coeffs", COEFFS, ids=lambda c: f"{len(c[0]) - 1}-{len(c[1])}")
@@ -407,7 +419,7 @@ def test_rational_mixed_second_partials(coeffs):
     return jax.grad(lambda x: jaxact.rational(x, a, b))(x)
 
   with jax.enable_x64(True):
-    got_a, got_b = jax.vmap(jax.jacrev(slope, (1, 2)), (0, None, None))(
+    got_a, got_b = jax.jit(jax.vmap(jax.jacrev(slope, (1, 2)), (0, None, None)))(
         jnp.asarray(x), jnp.asarray(numerator, jnp.float64), jnp.asarray(denominator, jnp.float64))
   h = 2.0**-16 * np.maximum(np.abs(x), 1.0)
   up, down = (reference.rational_param_grads(x + s, *coeffs) for s in (h, -h))
