@@ -193,3 +193,40 @@ def test_swish_second_derivatives_agree_in_every_mode(beta):
   mixed = np.asarray(jax.vmap(jax.grad(jax.grad(lambda x, b: jaxact.swish(x, b)), 1),
                               (0, None))(jnp.asarray(x), jnp.float32(beta)))
   assert_exact(mixed, lambda z: z * k(z), x, F32, derivative=True)
+
+
+# ----------------------------------------------------------------------------- gelu (erf)
+
+
+def test_exact_gelu_polynomials_are_the_fitting_tools():
+  """The float32 erf-GELU's polynomials are what tools/fit_gelu_erf.py fits (rounded to
+  float32; a least-squares solver's last bits may differ by machine: 1e-6 relative)."""
+  import importlib.util
+  import pathlib
+
+  from jaxact._src import selfgated
+
+  path = pathlib.Path(__file__).resolve().parents[1] / "tools" / "fit_gelu_erf.py"
+  spec = importlib.util.spec_from_file_location("fit_gelu_erf", path)
+  tool = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(tool)
+  assert tool.SPLIT == selfgated._ERF_SPLIT
+  for (centre, inverse_half, coeffs), (lib_centre, lib_inverse_half, lib_coeffs) in zip(
+      tool.fit(), (selfgated._ERF_NEAR, selfgated._ERF_TAIL), strict=True):
+    lib_coeffs = np.trim_zeros(np.asarray(lib_coeffs), "f")  # padded to a common length
+    np.testing.assert_allclose([centre, inverse_half], [lib_centre, lib_inverse_half],
+                               rtol=1e-6)
+    np.testing.assert_allclose(np.float32(coeffs), lib_coeffs, rtol=1e-6, atol=1e-12)
+
+
+def test_exact_gelu_tail_error_is_that_of_exp():
+  """Far into the left tail, where gelu(x) = x Phi(x) is tiny, the float32 value's error
+  before any backward-stable allowance is that of exp(-x^2 / 2) alone, whose argument
+  rounds to x^2 / 2 ULP: within 8 + x^2 / 2 ULP of the float64 reference on [-10, 4]
+  (the erfc form was up to 70 ULP off on [-8, -5], where this allows 40)."""
+  x = np.linspace(-10, 4, 100001).astype(np.float32)
+  y = np.asarray(jax.jit(lambda v: jaxact.gelu(v, approximate=False))(jnp.asarray(x)))
+  want = reference.gelu(x.astype(np.float64), approximate=False)
+  raw = np.abs(y.astype(np.float64) - want) / accuracy.ulp(want, accuracy.FLOAT32)
+  bound = 8 + x.astype(np.float64) ** 2 / 2
+  assert np.all(raw <= bound), (raw.max(), x[np.argmax(raw - bound)])
