@@ -70,7 +70,9 @@ def sigmoid(x: ArrayLike) -> jax.Array:
 
 def _tanh_slope_forward(x):
   e = jnp.exp(-2 * jnp.abs(x))
-  return 4 * e / jnp.square(1 + e)
+  # Near x = 0, 4e / (1 + e)^2 rounds up to 1 + 2^-23 (x ~ 5.5e-5): the clamp restores
+  # the true maximum 1, as sigmoid's does its 1/4 (NaN passes through minimum).
+  return jnp.minimum(4 * e / jnp.square(1 + e), 1.0)
 
 
 # tanh'' = -2 tanh(x) tanh'(x), exact near 0 (see the sigmoid slope).
