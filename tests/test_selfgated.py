@@ -7,12 +7,16 @@ the specific regimes, and that they are not passed by accident.
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import jaxact
+from jaxact._src import selfgated
 from jaxact._src.testing import accuracy
 from jaxact._src.testing.evaluate import param_derivative, value_and_derivative
 from jaxact.testing import references as reference
@@ -201,11 +205,6 @@ def test_swish_second_derivatives_agree_in_every_mode(beta):
 def test_exact_gelu_polynomials_are_the_fitting_tools():
   """The float32 erf-GELU's polynomials are what tools/fit_gelu_erf.py fits (rounded to
   float32; a least-squares solver's last bits may differ by machine: 1e-6 relative)."""
-  import importlib.util
-  import pathlib
-
-  from jaxact._src import selfgated
-
   path = pathlib.Path(__file__).resolve().parents[1] / "tools" / "fit_gelu_erf.py"
   spec = importlib.util.spec_from_file_location("fit_gelu_erf", path)
   tool = importlib.util.module_from_spec(spec)

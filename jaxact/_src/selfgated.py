@@ -41,9 +41,8 @@ def _erfc_of_minus_x_over_sqrt2(x, c, *, clamp_below: bool):
 
   The value (in float64; float32's has no erfc) and the derivative rule clamp from
   different sides on purpose: as different expressions, XLA computes each erfc in its own
-  fusion. Shared, XLA TPU keeps the
-  erfc for the backward pass instead of recomputing it (a bfloat16 MLP block keeps 3.44
-  hidden-size tensors, not 2.19).
+  fusion. Shared, XLA TPU keeps the erfc for the backward pass instead of recomputing it
+  (a bfloat16 MLP block keeps 3.44 hidden-size tensors, not 2.19).
   """
   z = -_SQRT_HALF * x
   zc = c * _SQRT_HALF
@@ -52,7 +51,9 @@ def _erfc_of_minus_x_over_sqrt2(x, c, *, clamp_below: bool):
 
 # float32 a Phi(-a) from one exp and one polynomial (tools/fit_gelu_erf.py): (centre,
 # 1 / half-width, coefficients highest first). Below a = 3, P(s) ~ log(2 Phi(-a)) + a^2/2
-# in s = (a - 1.5) / 1.5; from 3 on, a e^(a^2/2) Phi(-a) (a Mills ratio) in 1 / a^2.
+# in s = (a - 1.5) / 1.5; from 3 on, a e^(a^2/2) Phi(-a) (a Mills ratio) in 1 / a^2. The
+# tail's degree-6 coefficients are padded with leading zeros to the near polynomial's
+# length, so that one Horner loop evaluates either.
 _ERF_SPLIT = 3.0
 _ERF_NEAR = (1.5, 0.6666666865348816, (
     -4.410375186125748e-05, 5.424347909865901e-05, 0.0003579625627025962,
