@@ -18,10 +18,6 @@ import pytest
 
 from tests.helpers import checks_in_subprocess, simulated_devices_env
 
-# All of this file's tests on one pytest-xdist worker, so that the subprocess runs once,
-# not once per worker.
-pytestmark = pytest.mark.xdist_group("gated_tp")
-
 DEVICES = 4
 COLLECTIVES = ("all-reduce", "all-gather", "collective-permute", "reduce-scatter",
                "all-to-all")

@@ -28,10 +28,6 @@ import jaxact.nnx  # noqa: E402
 from tests.cases import ELEMENTWISE, VECTOR  # noqa: E402
 from tests.helpers import checks_in_subprocess, simulated_devices_env  # noqa: E402
 
-# All of this file's tests on one pytest-xdist worker: it runs the subprocess while the
-# other worker goes on with other tests, instead of waiting on the lock.
-pytestmark = pytest.mark.xdist_group("sharding")
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEVICES = 8
 MODES = ("explicit", "auto")
