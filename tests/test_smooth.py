@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import jaxact
+from jaxact._src import core
 from jaxact._src.testing import accuracy
 from jaxact._src.testing.evaluate import param_derivative, value_and_derivative
 from jaxact.testing import references as reference
@@ -173,6 +174,33 @@ def test_squareplus_derivative_does_not_cancel(b):
   assert np.all(ulps(naive[:-1], lambda z: reference.squareplus_grad(z, b), x[:-1], F32) > 8)
   got = grad(lambda x: jaxact.squareplus(x, b))(jnp.asarray(x))
   assert_exact(got, lambda z: reference.squareplus_grad(z, b), x, F32, derivative=True)
+
+
+def test_squareplus_value_costs_what_jax_nns_does():
+  # XLA's TPU compiler recomputes an activation's output in the backward pass only while
+  # the fusion computing it is cheap. The overflow-safe formula with a second division
+  # (r = sqrt(b) / |x|) was not: a bfloat16 MLP block compiled for a TPU v5e kept a
+  # float32 output, 2x jax.nn's temporary memory (benchmarks/cost_tpu.py). The value
+  # has the square roots and divisions of jax.nn's formula, and no more.
+  def counts(fn):
+    text = str(jax.make_jaxpr(fn)(jnp.ones(8, jnp.bfloat16)))
+    return {op: len(re.findall(rf"\b{op}\b", text)) for op in ("sqrt", "rsqrt", "div")}
+
+  with core.pinned_policy("accelerator"):
+    ours = counts(jaxact.squareplus)
+  assert ours == counts(jax.nn.squareplus) == {"sqrt": 1, "rsqrt": 0, "div": 1}
+
+
+@pytest.mark.parametrize("b", [4.0, 1.0])
+def test_squareplus_past_the_overflow_threshold(b):
+  # Past |x| = 2^60 the square root is |x| (b / x^2 is below float32's resolution): the
+  # value is x for x > 0 and b / (4|x|) for x < 0, until 2|x| overflows past 2^127,
+  # where the value (below b 2^-129, under the contract's 2^-110) flushes to 0.
+  x = np.array([2.0**61, 2.0**100, -(2.0**61), -(2.0**100), -(2.0**120)], np.float32)
+  y = np.asarray(jaxact.squareplus(jnp.asarray(x), b), np.float64)
+  want = np.where(x > 0, x.astype(np.float64), b / (4 * np.abs(x.astype(np.float64))))
+  np.testing.assert_allclose(y, want, rtol=2**-22)
+  assert float(jaxact.squareplus(jnp.float32(-3e38), b)) == 0
 
 
 def test_squareplus_derivative_from_output_over_and_underflow():
