@@ -546,7 +546,6 @@ def pairs_under_transforms() -> tuple[dict, dict]:
   return first, second
 
 
-@pytest.mark.xdist_group("pairs_under_transforms")
 @pytest.mark.parametrize("case", GATED_PAIRS, ids=ids(GATED_PAIRS))
 def test_pairs_under_transforms(case):
   gate, up = _pair((4, 6), seed=14, scale=2.0)
@@ -603,7 +602,6 @@ def _pairs_under_each_policy(dtype) -> tuple[dict, dict]:
           pinned("cpu", every_pair, lambda case: _pullback(case.fn, gate, up, ct)))
 
 
-@pytest.mark.xdist_group("pairs_policies")
 @pytest.mark.parametrize("case", GATED_PAIRS, ids=ids(GATED_PAIRS))
 @pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float32], ids=["bfloat16", "float32"])
 def test_pairs_accelerator_policy_keeps_gate_and_up_alone(case, dtype):

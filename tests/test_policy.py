@@ -22,9 +22,6 @@ from jaxact._src.testing import accuracy
 from tests.cases import ELEMENTWISE, VECTOR, ids
 from tests.helpers import each_row, kept, pinned, row_result
 
-# One worker computes each table-wide result below (see conftest.py).
-pytestmark = pytest.mark.xdist_group("policy")
-
 GATED = [c for c in VECTOR if c.name in ("glu", "reglu", "geglu", "swiglu")]
 SMOOTH = [c for c in ELEMENTWISE if c.smooth]
 POINTS = np.array([-30.0, -7.5, -2.0, -1.0, -0.3, -1e-3, 1e-3, 0.3, 1.0, 2.0, 7.5, 30.0],

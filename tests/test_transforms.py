@@ -50,7 +50,6 @@ def first_derivatives() -> dict:
   return each_row(ELEMENTWISE, _first_derivatives, jnp.asarray(POINTS))
 
 
-@pytest.mark.xdist_group("transforms_first")
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=ids(ELEMENTWISE))
 def test_first_derivatives_agree(case):
   f = case.fn
@@ -108,7 +107,6 @@ def second_derivatives() -> dict:
   return each_row(SMOOTH, _second_derivatives, jnp.asarray(np.concatenate([POINTS, EXTREMES])))
 
 
-@pytest.mark.xdist_group("transforms_second")
 @pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))
 def test_second_derivatives_agree_and_match_reference(case):
   got = row_result(second_derivatives(), case)
@@ -194,7 +192,6 @@ def vector_transforms() -> dict:
   return each_row(VECTOR, compute, {case.id: _vector_input(case) for case in VECTOR})
 
 
-@pytest.mark.xdist_group("transforms_vector")
 @pytest.mark.parametrize("case", VECTOR, ids=ids(VECTOR))
 def test_vector_value_and_vjp_match_reference(case):
   rng = np.random.default_rng(0)
