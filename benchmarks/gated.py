@@ -60,6 +60,11 @@ PAIRS = {
 DTYPES = (jnp.float32, jnp.bfloat16)
 
 
+def dtypes(quick: bool):
+  """Every dtype; a smoke run (``--quick``) the last only."""
+  return DTYPES[-1:] if quick else DTYPES
+
+
 def unit_step(fn):
   """Forward and pullback of ``fn`` in one function: (y, d_gate, d_up)."""
 
@@ -133,7 +138,7 @@ def cpu_rows(quick: bool):
   size = (64, 16, 64, 2) if quick else (1024, 128, 512, 4)
   repeats = 5 if quick else 41
   rows = []
-  for dtype in DTYPES:
+  for dtype in dtypes(quick):
     for name, (ours, theirs) in PAIRS.items():
       key = jax.random.split(jax.random.key(0), 3)
       args = [jax.random.normal(k, shape, jnp.float32).astype(dtype) * 2 for k in key]
@@ -181,7 +186,7 @@ def tpu_rows(quick: bool):
   sharding = jax.sharding.SingleDeviceSharding(topology.devices[0])
   size = (256, 64, 256, 2) if quick else (16384, 1024, 4096, 4)
   rows = []
-  for dtype in DTYPES:
+  for dtype in dtypes(quick):
     for name, (ours, theirs) in PAIRS.items():
       specs = block_specs(size, dtype, sharding)
       got = []
