@@ -24,9 +24,13 @@ SHARED = (
 )
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown without it
 def pytest_xdist_make_scheduler(config, log):
-  """(pytest-xdist, on the controller) Each of ``SHARED`` is one unit of work, every
-  other test a unit of its own; the largest units are handed out first."""
+  """(pytest-xdist, on the controller) Under ``-n`` (``--dist load``), each of ``SHARED``
+  is one unit of work, every other test a unit of its own; the largest units are handed
+  out first. Another ``--dist`` is left to pytest-xdist."""
+  if config.getvalue("dist") != "load":
+    return None
   from xdist.scheduler import LoadScopeScheduling
 
   class SharedWork(LoadScopeScheduling):
