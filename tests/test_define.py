@@ -175,37 +175,6 @@ def test_each_backends_residual_policy_applies(backend, dtype, kept_dtype):
   assert sum(leaf.nbytes for leaf in leaves) <= x.nbytes
 
 
-def test_a_call_outside_jit_runs_one_compiled_program_named_after_the_function():
-  """As jax.nn's activations: one program per shape and dtype, not one per operation."""
-  import logging
-
-  compiles = []
-
-  class Handler(logging.Handler):
-    def emit(self, record):
-      if record.getMessage().startswith("Compiling "):
-        compiles.append(record.getMessage())
-
-  fresh = jaxact.define(lambda x, beta=1.0: x * jax.nn.sigmoid(beta * x), _swish_rule,
-                        name="fresh_swish")
-  x = jnp.linspace(-3, 3, 12, dtype=jnp.float32)
-  x2 = jnp.linspace(-2, 4, 12, dtype=jnp.float32)
-  beta, beta2 = jnp.full(12, 1.5, jnp.float32), jnp.full(12, 0.5, jnp.float32)
-  logger, handler = logging.getLogger("jax"), Handler()
-  logger.addHandler(handler)
-  try:
-    with jax.log_compiles():
-      first = fresh(x, beta)
-      n_first = len(compiles)
-      second = fresh(x2, beta2)
-  finally:
-    logger.removeHandler(handler)
-  assert n_first == 1 and compiles[0].startswith("Compiling jit(fresh_swish)"), compiles
-  assert len(compiles) == 1, compiles  # the same shapes and dtypes: nothing compiled
-  np.testing.assert_allclose(second, _swish64(x2, 0.5), rtol=1e-6)
-  np.testing.assert_allclose(first, _swish64(x, 1.5), rtol=1e-6)
-
-
 def test_with_derivative_makes_second_derivatives_use_the_slopes_rule():
   # The slope of softplus, sigmoid; its rule s (1 - s) stays exact where autodiff of
   # 1 / (1 + e^-x) would too, but a rule that differs shows it is the one used.

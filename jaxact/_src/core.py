@@ -226,36 +226,25 @@ def _recomputed(f: Callable[..., jax.Array], work, *, barrier: bool = False
   return g
 
 
-def per_backend(f: Callable[..., jax.Array], work, *, unit: bool = False, jit: bool = True,
-                name: str = "activation") -> Callable[..., jax.Array]:
+def per_backend(f: Callable[..., jax.Array], work, *, unit: bool = False
+                ) -> Callable[..., jax.Array]:
   """``f`` (differentiable code on the compute dtype ``work``: a :func:`custom` pair, or
   a composition of them) applied to arrays in their own dtype, with each backend's
   residual policy (see the module docstring); ``unit`` for a gated unit, which
-  recomputes on CPU in every dtype. The result has the first argument's dtype.
-  ``jit=False`` for a function built for one call only (a compiled program would not be
-  reused); ``name`` names the program (``jit(name)`` in logs, profiles and HLO)."""
+  recomputes on CPU in every dtype. The result has the first argument's dtype."""
   bare = _on_cpu(f, work)
   traced = _as_unit(f)
   declared = _on_cpu(traced, work)
   on_accelerator = _recomputed(traced, work)
   behind_barrier = _recomputed(traced, work, barrier=True)
 
-  def body(x, *params, pinned, inside):
-    if inside:
+  def apply(x, *params):
+    if _inside_unit:
       return bare(x, *params)
     # Half precision: x is narrower than the dtype the rule computes in.
     on_cpu = behind_barrier if unit or x.dtype != work else declared
-    if pinned is not None:
-      return (on_cpu if pinned == "cpu" else on_accelerator)(x, *params)
+    if _pinned is not None:
+      return (on_cpu if _pinned == "cpu" else on_accelerator)(x, *params)
     return jax.lax.platform_dependent(x, *params, cpu=on_cpu, default=on_accelerator)
-
-  # Jitted, as jax.nn's activations are: a call outside jit runs one compiled program,
-  # not each operation one by one. The trace-time switches are static arguments, so a
-  # program traced under one is never reused under another.
-  body.__name__ = body.__qualname__ = name
-  compiled = jax.jit(body, static_argnames=("pinned", "inside")) if jit else body
-
-  def apply(x, *params):
-    return compiled(x, *params, pinned=_pinned, inside=_inside_unit)
 
   return apply

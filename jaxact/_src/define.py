@@ -334,9 +334,6 @@ def define(
     list, a string) and for parameters that fail ``checks``;
   * ``forward``'s **signature and docstring**, and, with ``register``, a name that
     :func:`jaxact.get` and :func:`jaxact.available` know;
-  * **one compiled program** per shape and dtype for a call outside ``jit``, as
-    ``jax.nn``'s activations are jitted (so ``forward`` and ``derivative`` are always
-    traced: ``jnp.where``, never a Python ``if`` on their arguments' values);
   * with ``learnable``, **Flax modules** from the same definition:
     ``jaxact.linen.module(fn)`` and ``jaxact.nnx.module(fn)`` make them, with the
     parameters' shapes, initial values and constraints declared here once.
@@ -461,7 +458,7 @@ def define(
     x, values, out = dtypes.prepare(label, x, values, names, x_in_output_dtype=True)
     work = dtypes.compute_dtype(out)
     if work not in by_dtype:
-      by_dtype[work] = core.per_backend(pair, work, name=name)
+      by_dtype[work] = core.per_backend(pair, work)
     return dtypes.finish(by_dtype[work](x, *values), out, weak)
 
   activation.__name__ = activation.__qualname__ = name

@@ -111,7 +111,7 @@ def _gated(gate: str, work: np.dtype):
            "swiglu": selfgated._silu.pair}
   pair = pairs[gate]
   unit = (lambda a, b: a * pair(b)) if gate == "glu" else (lambda a, b: pair(a) * b)
-  return core.per_backend(unit, work, unit=True, name=gate)
+  return core.per_backend(unit, work, unit=True)
 
 
 def _glu_family(fn: str, x, axis, up, unit: str) -> jax.Array:
@@ -368,14 +368,13 @@ def _is_traced_parameter(value) -> bool:
   return isinstance(value, jax.Array) and jnp.issubdtype(value.dtype, jnp.floating)
 
 
-def _unit_of(act, static: tuple, learnable: tuple[str, ...], work: np.dtype, jit: bool = True):
+def _unit_of(act, static: tuple, learnable: tuple[str, ...], work: np.dtype):
   """``act(gate, **params) * up`` with the mechanism's residual policy."""
 
   def unit(gate, up, *values):
     return act(gate, **dict(static), **dict(zip(learnable, values, strict=True))) * up
 
-  name = f"gated_{getattr(act, '__name__', 'activation')}"
-  return core.per_backend(unit, work, unit=True, jit=jit, name=name)
+  return core.per_backend(unit, work, unit=True)
 
 
 _cached_unit_of = functools.lru_cache(maxsize=256)(_unit_of)
@@ -441,7 +440,7 @@ def gated(activation: str | Callable[..., jax.Array], gate: ArrayLike, up: Array
   try:
     unit = _cached_unit_of(act, static, learnable, work)
   except TypeError:  # an unhashable constant (a NumPy array): not cached
-    unit = _unit_of(act, static, learnable, work, jit=False)
+    unit = _unit_of(act, static, learnable, work)
   y = unit(gate, up, *(params[k] for k in learnable))
   return dtypes.finish(y, out, weak)
 
